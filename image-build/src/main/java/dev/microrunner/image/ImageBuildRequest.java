@@ -2,9 +2,13 @@ package dev.microrunner.image;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.regex.Pattern;
 
 /**
@@ -27,6 +31,8 @@ import java.util.regex.Pattern;
  *     empty
  * @param runnerDownloadBase where release archives are downloaded from: {@code
  *     BASE/vVERSION/actions-runner-linux-ARCH-VERSION.tar.gz}
+ * @param labels more labels for both images (e.g. {@code org.opencontainers.image.revision}); the
+ *     {@code dev.microrunner.*} labels are set by the build and cannot be overridden
  */
 public record ImageBuildRequest(
     Distro distro,
@@ -40,7 +46,8 @@ public record ImageBuildRequest(
     Optional<String> fromImage,
     String jdkImage,
     Optional<String> network,
-    String runnerDownloadBase) {
+    String runnerDownloadBase,
+    Map<String, String> labels) {
 
   /** The JDK image whose jlink builds the runtime; multi-arch and ships jmods. */
   public static final String DEFAULT_JDK_IMAGE = "docker.io/library/eclipse-temurin:21-jdk";
@@ -54,6 +61,9 @@ public record ImageBuildRequest(
       Pattern.compile(
           "[a-z0-9]+(?:[._:-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[\\w][\\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?");
   private static final Pattern NETWORK = Pattern.compile("[a-z0-9_-]+");
+  private static final Set<String> RESERVED_LABELS =
+      Set.of("dev.microrunner.image", "dev.microrunner.distro", "dev.microrunner.runner-version");
+  private static final Pattern LABEL_KEY = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
 
   public ImageBuildRequest {
     Objects.requireNonNull(distro, "distro");
@@ -79,6 +89,19 @@ public record ImageBuildRequest(
       throw new IllegalArgumentException(
           "runner download base '" + runnerDownloadBase + "' is not an http(s) URL");
     }
+    labels = Collections.unmodifiableMap(new TreeMap<>(labels));
+    labels.forEach(
+        (key, value) -> {
+          if (!LABEL_KEY.matcher(key).matches() || RESERVED_LABELS.contains(key)) {
+            throw new IllegalArgumentException(
+                "label key '"
+                    + key
+                    + "' is not allowed: letters, digits, '.', '-', '_' only, and not one of "
+                    + RESERVED_LABELS
+                    + ", which the build sets");
+          }
+          Objects.requireNonNull(value, key);
+        });
   }
 
   /** The architectures this build produces images for. */
@@ -128,6 +151,7 @@ public record ImageBuildRequest(
     private String jdkImage = DEFAULT_JDK_IMAGE;
     private String network;
     private String runnerDownloadBase = GITHUB_DOWNLOAD_BASE;
+    private final Map<String, String> labels = new TreeMap<>();
 
     private Builder(Path agentJar) {
       this.agentJar = Objects.requireNonNull(agentJar, "agentJar");
@@ -194,6 +218,12 @@ public record ImageBuildRequest(
       return this;
     }
 
+    /** Adds a label to both images. */
+    public Builder label(String key, String value) {
+      labels.put(key, value);
+      return this;
+    }
+
     public ImageBuildRequest build() {
       RunnerRelease release = runner != null ? runner : RunnerRelease.pinned();
       String mainTag =
@@ -212,7 +242,8 @@ public record ImageBuildRequest(
           Optional.ofNullable(fromImage),
           jdkImage,
           Optional.ofNullable(network),
-          runnerDownloadBase);
+          runnerDownloadBase,
+          labels);
     }
   }
 }

@@ -23,6 +23,7 @@ public final class BuildCommands {
       argv.addAll(target(request, request.baseImage()));
       label(argv, IMAGE_LABEL, "base");
       label(argv, "dev.microrunner.distro", request.distro().id());
+      request.labels().forEach((key, value) -> label(argv, key, value));
       request.fromImage().ifPresent(image -> buildArg(argv, "FROM_IMAGE", image));
       argv.add(context.toString());
       steps.add(new BuildStep(request.baseImage(), argv));
@@ -32,6 +33,7 @@ public final class BuildCommands {
     label(argv, IMAGE_LABEL, "main");
     label(argv, "dev.microrunner.distro", request.distro().id());
     label(argv, "dev.microrunner.runner-version", request.runner().version());
+    request.labels().forEach((key, value) -> label(argv, key, value));
     buildArg(argv, "BASE_IMAGE", request.baseImage());
     buildArg(argv, "JDK_IMAGE", request.jdkImage());
     buildArg(argv, "RUNNER_VERSION", request.runner().version());
