@@ -22,6 +22,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.jar.Attributes;
@@ -31,6 +32,7 @@ import java.util.jar.Manifest;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import javax.tools.JavaCompiler;
 import javax.tools.ToolProvider;
 import org.junit.jupiter.api.AfterAll;
@@ -85,8 +87,17 @@ class PodmanImageBuildTest {
 
     Path javaHome = Path.of(System.getProperty("java.home"));
     assertTrue(Files.isDirectory(javaHome.resolve("jmods")), javaHome + " has no jmods");
+    // The image's PID 1: whichever of the inits the base images use is installed here.
+    Path init =
+        Stream.of("catatonit", "tini-static", "tini")
+            .map(PodmanImageBuildTest::findOnPath)
+            .filter(Objects::nonNull)
+            .findFirst()
+            .map(Path::of)
+            .orElseThrow(() -> new AssertionError("install catatonit or tini (an init for PID 1)"));
     Set<String> libraries =
         sharedLibraries(
+            init,
             javaHome.resolve("bin/java"),
             javaHome.resolve("bin/jlink"),
             javaHome.resolve("lib/server/libjvm.so"),
@@ -313,7 +324,8 @@ class PodmanImageBuildTest {
     Pattern resolved = Pattern.compile("=> (/\\S+)|^\\s*(/\\S+) \\(0x");
     Set<String> libraries = new LinkedHashSet<>();
     for (Path binary : binaries) {
-      for (String line : run("ldd", binary.toString()).stdout()) {
+      // ldd exits 1 on a static binary, which needs no library: its output is then empty.
+      for (String line : commands.run(List.of("ldd", binary.toString()), Map.of()).stdout()) {
         Matcher matcher = resolved.matcher(line);
         if (matcher.find()) {
           String library = matcher.group(1) != null ? matcher.group(1) : matcher.group(2);
