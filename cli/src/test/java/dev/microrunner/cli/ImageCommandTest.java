@@ -183,6 +183,13 @@ class ImageCommandTest {
   }
 
   @Test
+  void imageAloneAsksForASubcommand() {
+    assertEquals(2, run());
+    assertTrue(err.toString().contains("build or clean"), err.toString());
+    assertEquals(List.of(), commands);
+  }
+
+  @Test
   void anUnknownDistroNamesTheOption() {
     assertEquals(2, run("build", "--distro", "arch", "--agent-jar", agentJar.toString()));
     assertTrue(err.toString().contains("--distro"), err.toString());
