@@ -1,0 +1,160 @@
+package dev.microrunner.image;
+
+import dev.microrunner.image.internal.BuildCommands;
+import dev.microrunner.image.internal.BuildContext;
+import dev.microrunner.image.internal.ExecCommandRunner;
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.CodeSource;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Builds microrunner's runner images with buildah or podman: writes a build context (container
+ * files, scripts, the agent jar), then builds the base image and the main image on top of it.
+ * Removes the images it built, found by their label, and nothing else.
+ *
+ * <p>This module does not depend on the CLI: the caller hands over the agent jar to package (the
+ * CLI passes its own jar, see {@link #jarOf(Class)}).
+ */
+public final class ImageBuild {
+  private static final Logger LOG = LoggerFactory.getLogger(ImageBuild.class);
+
+  /** The label on every image this project builds ({@code base} or {@code main}). */
+  public static final String IMAGE_LABEL = BuildCommands.IMAGE_LABEL;
+
+  private final CommandRunner commandRunner;
+  private final Map<String, String> environment;
+
+  private ImageBuild(CommandRunner commandRunner, Map<String, String> environment) {
+    this.commandRunner = Objects.requireNonNull(commandRunner, "commandRunner");
+    this.environment = Map.copyOf(environment);
+  }
+
+  /** Runs buildah/podman as child processes with this process's environment. */
+  public static ImageBuild create() {
+    return new ImageBuild(new ExecCommandRunner(), Map.of());
+  }
+
+  /**
+   * Runs commands through {@code commandRunner}, adding {@code environment} to each command's
+   * environment (e.g. {@code CONTAINERS_CONF}).
+   */
+  public static ImageBuild using(CommandRunner commandRunner, Map<String, String> environment) {
+    return new ImageBuild(commandRunner, environment);
+  }
+
+  /**
+   * The jar file {@code mainClass} was loaded from: the agent jar a running microrunner packages.
+   *
+   * @throws ImageBuildException when the class was not loaded from a jar (an IDE's class
+   *     directory), saying so
+   */
+  public static Path jarOf(Class<?> mainClass) throws ImageBuildException {
+    CodeSource source = mainClass.getProtectionDomain().getCodeSource();
+    if (source == null || source.getLocation() == null) {
+      throw new ImageBuildException(
+          "cannot tell which jar " + mainClass.getName() + " was loaded from; name the agent jar");
+    }
+    try {
+      Path location = Path.of(source.getLocation().toURI());
+      if (!Files.isRegularFile(location) || !location.toString().endsWith(".jar")) {
+        throw new ImageBuildException(
+            mainClass.getName()
+                + " was loaded from "
+                + location
+                + ", not from a jar; build the microrunner jar and name it as the agent jar");
+      }
+      return location;
+    } catch (URISyntaxException | IllegalArgumentException e) {
+      throw new ImageBuildException(
+          "cannot turn " + source.getLocation() + " into a file path; name the agent jar", e);
+    }
+  }
+
+  /**
+   * Writes the build context into {@code contextDirectory} (created if absent, must be empty) and
+   * returns the builds to run. Refuses when the runner checksum for a target architecture is not
+   * known.
+   */
+  public BuildPlan prepare(ImageBuildRequest request, Path contextDirectory) throws IOException {
+    for (Architecture architecture : request.architectures()) {
+      request.runner().sha256(architecture);
+    }
+    Path context = contextDirectory.toAbsolutePath().normalize();
+    BuildContext.write(context, request.agentJar());
+    List<BuildStep> steps =
+        BuildCommands.steps(
+            request,
+            context,
+            request.runner().buildArgument(Architecture.X64),
+            request.runner().buildArgument(Architecture.ARM64));
+    return new BuildPlan(context, steps);
+  }
+
+  /**
+   * Runs the plan's builds in order and returns the images built.
+   *
+   * @throws ImageBuildException on the first build that fails, with its stderr tail
+   */
+  public List<String> build(BuildPlan plan) throws ImageBuildException, InterruptedException {
+    List<String> built = new ArrayList<>();
+    for (BuildStep step : plan.steps()) {
+      LOG.info("building {}", step.image());
+      run(step.argv());
+      built.add(step.image());
+    }
+    return built;
+  }
+
+  /**
+   * Removes every image labelled {@value BuildCommands#IMAGE_LABEL}, by name where it has names (so
+   * an image with several tags goes without forcing), by id otherwise. Images a container still
+   * uses are not forced out: the command then fails and says which.
+   *
+   * @return the references removed; empty when there was nothing to remove
+   */
+  public List<String> clean(BuildTool tool) throws ImageBuildException, InterruptedException {
+    CommandRunner.CommandResult listing = run(BuildCommands.listImages(tool));
+    Set<String> references = new LinkedHashSet<>();
+    for (String line : listing.stdout()) {
+      String[] fields = line.strip().split("\\s+");
+      if (fields.length == 0 || fields[0].isEmpty()) {
+        continue;
+      }
+      boolean named = fields.length > 1 && !fields[1].startsWith("<none>");
+      references.add(named ? fields[1] : fields[0]);
+    }
+    if (references.isEmpty()) {
+      LOG.info("no image labelled {} to remove", IMAGE_LABEL);
+      return List.of();
+    }
+    List<String> removed = List.copyOf(references);
+    run(BuildCommands.removeImages(tool, removed));
+    return removed;
+  }
+
+  private CommandRunner.CommandResult run(List<String> argv)
+      throws ImageBuildException, InterruptedException {
+    CommandRunner.CommandResult result;
+    try {
+      result = commandRunner.run(argv, environment);
+    } catch (ImageBuildException e) {
+      throw e;
+    } catch (IOException e) {
+      throw new ImageBuildException(e.getMessage() + " (is " + argv.get(0) + " installed?)", e);
+    }
+    if (result.exitStatus() != 0) {
+      throw new ImageBuildException(argv, result.exitStatus(), result.stderrTail());
+    }
+    return result;
+  }
+}
