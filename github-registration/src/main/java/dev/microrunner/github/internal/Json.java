@@ -41,15 +41,4 @@ public final class Json {
         labels,
         node.path("ephemeral").asBoolean(false));
   }
-
-  /**
-   * As {@link #runner(JsonNode)} for stream mapping; malformed runners become an unchecked error.
-   */
-  public static Runner runnerUnchecked(JsonNode node) {
-    try {
-      return runner(node);
-    } catch (GitHubException e) {
-      throw new IllegalStateException(e.getMessage(), e);
-    }
-  }
 }
