@@ -57,6 +57,14 @@ public final class GitHubSimulator implements AutoCloseable {
   private static final Pattern JOB_COMPLETE =
       Pattern.compile("^/_sim/runner/jobs/(\\d+)/complete$");
 
+  static {
+    // Without TCP_NODELAY the JDK server's small writes meet the client's delayed ACK: ~40 ms per
+    // request. Read once when the JDK server is first used; an explicit setting wins.
+    if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+      System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
+  }
+
   private final SimStore store;
   private final HttpServer server;
   private final ExecutorService executor;
