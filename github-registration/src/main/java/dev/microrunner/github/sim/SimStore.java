@@ -7,7 +7,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -306,11 +305,7 @@ final class SimStore {
 
   synchronized void expireTokens() {
     Instant now = now();
-    for (Iterator<IssuedToken> it = registrationTokens.values().iterator(); it.hasNext(); ) {
-      if (!now.isBefore(it.next().expiresAt())) {
-        it.remove();
-      }
-    }
+    registrationTokens.values().removeIf(token -> !now.isBefore(token.expiresAt()));
     removeTokens.values().removeIf(token -> !now.isBefore(token.expiresAt()));
     installationTokens.values().removeIf(expiry -> !now.isBefore(expiry));
   }

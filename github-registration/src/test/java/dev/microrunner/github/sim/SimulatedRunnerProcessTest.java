@@ -118,14 +118,19 @@ class SimulatedRunnerProcessTest {
   }
 
   @Test
-  void runShAcceptsTheJitConfigAsAnArgument() throws Exception {
-    SimulatedRunnerDistribution.write(dir.resolve("runner"), Path.of("/nonexistent.jar"));
+  void runShAcceptsTheJitConfigAsAnArgumentFromADirectoryWithAwkwardCharacters() throws Exception {
+    Path runnerDir = dir.resolve("it's a $runner dir");
+    Path java =
+        Files.createSymbolicLink(
+            dir.resolve("the 'java' $binary"),
+            Path.of(System.getProperty("java.home"), "bin", "java"));
+    SimulatedRunnerDistribution.write(runnerDir, java.toString(), "/nonexistent.jar");
     sim.enqueueJob(new SimJob("lint", List.of("krun"), Duration.ZERO));
     JitConfig jit = client.generateJitConfig(new JitRequest("r-arg", 1, List.of("krun")));
     Process runner =
         start(
             List.of(
-                dir.resolve("runner/run.sh").toString(),
+                runnerDir.resolve("run.sh").toString(),
                 "--jitconfig",
                 jit.encodedJitConfig().reveal()),
             Map.of(
