@@ -133,10 +133,12 @@ public final class GitHubSimulator implements AutoCloseable {
       switch (fault.kind()) {
         case PRIMARY_RATE_LIMIT -> {
           store.primaryRateLimited = fault.requests();
+          store.primaryStatus = fault.status();
           store.primaryResetAfter = fault.duration();
         }
         case SECONDARY_RATE_LIMIT -> {
           store.secondaryRateLimited = fault.requests();
+          store.secondaryStatus = fault.status();
           store.secondaryRetryAfter = fault.duration();
         }
         case SERVER_ERROR -> {
@@ -320,7 +322,7 @@ public final class GitHubSimulator implements AutoCloseable {
           String.valueOf(store.now().plus(store.primaryResetAfter).getEpochSecond()));
       headers.put("x-ratelimit-resource", "core");
       return new Reply(
-          403,
+          store.primaryStatus,
           JSON.createObjectNode()
               .put("message", "API rate limit exceeded for user ID 1.")
               .put("documentation_url", DOCS + "/overview/rate-limits-for-the-rest-api"),
@@ -333,7 +335,7 @@ public final class GitHubSimulator implements AutoCloseable {
         headers.put("retry-after", String.valueOf(store.secondaryRetryAfter.toSeconds()));
       }
       return new Reply(
-          403,
+          store.secondaryStatus,
           JSON.createObjectNode()
               .put(
                   "message",

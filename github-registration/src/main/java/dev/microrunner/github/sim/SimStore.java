@@ -116,8 +116,10 @@ final class SimStore {
 
   // Faults.
   int primaryRateLimited;
+  int primaryStatus = 403;
   Duration primaryResetAfter = Duration.ZERO;
   int secondaryRateLimited;
+  int secondaryStatus = 403;
   Duration secondaryRetryAfter = Duration.ZERO;
   int serverErrors;
   int serverErrorStatus = 500;
