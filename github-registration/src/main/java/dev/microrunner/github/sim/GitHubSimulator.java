@@ -651,10 +651,13 @@ public final class GitHubSimulator implements AutoCloseable {
     }
     switch (method + " " + path) {
       case "POST /_sim/runner/connect":
-        store.setOnline(runner.id, true);
+        if (!store.connect(runner.id)) {
+          // GitHub allows one listener session per runner: a JIT config started twice fails.
+          return Reply.of(409, error("A session for this runner already exists."));
+        }
         return Reply.of(200, runnerJson(runner));
       case "POST /_sim/runner/disconnect":
-        store.setOnline(runner.id, false);
+        store.disconnect(runner.id);
         return new Reply(204, null, Map.of());
       case "GET /_sim/runner/jobs":
         Duration wait = Duration.ofMillis(intParam(query(exchange), "wait_ms", 0));

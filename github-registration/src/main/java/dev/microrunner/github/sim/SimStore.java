@@ -292,13 +292,25 @@ final class SimStore {
     }
   }
 
-  synchronized void setOnline(long runnerId, boolean online) {
+  /** Opens the runner's listener session; false when one is already open. */
+  synchronized boolean connect(long runnerId) {
+    RunnerRecord runner = runners.get(runnerId);
+    if (runner == null || runner.online) {
+      return false;
+    }
+    runner.online = true;
+    notifyAll();
+    return true;
+  }
+
+  /** Closes the listener session; a job it was running is canceled. */
+  synchronized void disconnect(long runnerId) {
     RunnerRecord runner = runners.get(runnerId);
     if (runner == null) {
       return;
     }
-    runner.online = online;
-    if (!online && runner.jobId != null) {
+    runner.online = false;
+    if (runner.jobId != null) {
       finishJob(runner.jobId, "Canceled");
       runner.jobId = null;
     }

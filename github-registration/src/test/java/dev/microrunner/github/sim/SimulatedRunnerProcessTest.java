@@ -251,6 +251,27 @@ class SimulatedRunnerProcessTest {
   }
 
   @Test
+  void aJitConfigStartedTwiceGetsOneSession() throws Exception {
+    JitConfig jit = client.generateJitConfig(new JitRequest("twice", 1, List.of("x")));
+    Map<String, String> environment =
+        Map.of("ACTIONS_RUNNER_INPUT_JITCONFIG", jit.encodedJitConfig().reveal());
+    Process first = start(java("run"), environment);
+    await()
+        .atMost(EXIT_TIMEOUT)
+        .until(
+            () ->
+                "online"
+                    .equals(
+                        sim.state().runner("twice").map(SimState.RunnerState::status).orElse("")));
+    Process second = start(java("run"), environment);
+    assertEquals(1, awaitExit(second));
+    assertTrue(
+        output(second).contains("A session for this runner already exists"),
+        () -> safeOutput(second));
+    assertTrue(first.isAlive());
+  }
+
+  @Test
   void aRunnerWhoseRegistrationIsDeletedStops() throws Exception {
     JitConfig jit = client.generateJitConfig(new JitRequest("doomed", 1, List.of("x")));
     Process runner =
