@@ -24,9 +24,12 @@ import org.apache.commons.exec.ExecuteResultHandler;
 import org.apache.commons.exec.ExecuteWatchdog;
 import org.apache.commons.exec.LogOutputStream;
 import org.apache.commons.exec.PumpStreamHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** {@link CommandRunner} over Apache Commons Exec. */
 public final class CommonsExecCommandRunner implements CommandRunner {
+  private static final Logger LOG = LoggerFactory.getLogger(CommonsExecCommandRunner.class);
 
   @Override
   public Result run(Command command) throws VmException {
@@ -181,6 +184,7 @@ public final class CommonsExecCommandRunner implements CommandRunner {
 
   private static final class LineStream extends LogOutputStream {
     private final Consumer<String> sink;
+    private boolean listenerFailed;
 
     LineStream(Consumer<String> sink) {
       super(1, StandardCharsets.UTF_8);
@@ -189,7 +193,15 @@ public final class CommonsExecCommandRunner implements CommandRunner {
 
     @Override
     protected void processLine(String line, int level) {
-      sink.accept(line);
+      try {
+        sink.accept(line);
+      } catch (RuntimeException e) {
+        // A failing listener must not stop the pump: the child would block on a full pipe.
+        if (!listenerFailed) {
+          listenerFailed = true;
+          LOG.warn("output listener failed; later failures of this stream are not logged", e);
+        }
+      }
     }
   }
 

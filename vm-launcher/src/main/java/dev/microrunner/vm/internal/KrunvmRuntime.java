@@ -184,7 +184,15 @@ public final class KrunvmRuntime extends BaseRuntime {
     }
     long pid = process.process().map(ProcessHandle::pid).orElse(0L);
     long startMillis = process.process().map(OwnershipStore::startMillis).orElse(0L);
-    records.write(new OwnershipStore.Entry(spec.name(), OwnerLabels.of(owner()), pid, startMillis));
+    try {
+      records.write(
+          new OwnershipStore.Entry(spec.name(), OwnerLabels.of(owner()), pid, startMillis));
+    } catch (VmException e) {
+      process.process().ifPresentOrElse(ProcessTree::kill, process::kill);
+      deleteDefinition(spec.name());
+      records.remove(spec.name());
+      throw e;
+    }
     RunningVm vm =
         new RunningVm(
             spec.name(),
