@@ -49,7 +49,7 @@ public final class CommonsExecCommandRunner implements CommandRunner {
     try {
       started.resultHandler.waitFor();
     } catch (InterruptedException e) {
-      started.watchdog.destroyProcess();
+      started.process.thenAccept(Process::destroyForcibly);
       Thread.currentThread().interrupt();
       throw new VmException("interrupted while running " + command.argv().get(0), e);
     }
