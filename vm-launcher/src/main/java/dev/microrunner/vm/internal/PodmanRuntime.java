@@ -113,7 +113,7 @@ public final class PodmanRuntime extends BaseRuntime {
       }
     }
     List<String> pull = List.of(tool("podman").toString(), "pull", "--quiet", image);
-    Result result = runner().run(Command.of(pull, toolEnvironment).withTimeout(PULL_TIMEOUT));
+    Result result = execute(Command.of(pull, toolEnvironment).withTimeout(PULL_TIMEOUT));
     if (result.exitStatus() != 0) {
       throw failure("cannot pull image " + image, pull, result, false);
     }
@@ -180,12 +180,11 @@ public final class PodmanRuntime extends BaseRuntime {
   public VmHandle start(VmSpec spec, ConsoleListener console) throws VmException {
     List<String> argv = runArgv(spec);
     Running process =
-        runner()
-            .start(
-                Command.of(argv, toolEnvironment)
-                    .withOutput(
-                        line -> console.line(spec.name(), line),
-                        line -> console.line(spec.name(), line)));
+        launch(
+            Command.of(argv, toolEnvironment)
+                .withOutput(
+                    line -> console.line(spec.name(), line),
+                    line -> console.line(spec.name(), line)));
     LOG.debug("started VM {} with {}", spec.name(), name());
     return track(
         new RunningVm(
@@ -207,7 +206,7 @@ public final class PodmanRuntime extends BaseRuntime {
     Instant deadline = Instant.now().plus(grace).plus(TOOL_TIMEOUT);
     while (process.exitStatus().isEmpty()) {
       Result result =
-          runner().run(Command.of(stop, toolEnvironment).withTimeout(grace.plus(TOOL_TIMEOUT)));
+          execute(Command.of(stop, toolEnvironment).withTimeout(grace.plus(TOOL_TIMEOUT)));
       if (result.exitStatus() == 0 || process.awaitExit(STOP_RETRY).isPresent()) {
         return;
       }
@@ -265,7 +264,7 @@ public final class PodmanRuntime extends BaseRuntime {
 
   private void removeContainer(String vmName) throws VmException {
     List<String> rm = List.of(tool("podman").toString(), "rm", "--force", "--time", "0", vmName);
-    Result result = runner().run(Command.of(rm, toolEnvironment).withTimeout(TOOL_TIMEOUT));
+    Result result = execute(Command.of(rm, toolEnvironment).withTimeout(TOOL_TIMEOUT));
     if (result.exitStatus() != 0 && !noSuchContainer(result)) {
       throw failure("cannot remove VM " + vmName, rm, result, false);
     }

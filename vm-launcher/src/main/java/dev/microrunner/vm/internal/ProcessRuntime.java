@@ -111,7 +111,7 @@ public final class ProcessRuntime extends BaseRuntime {
     if (spec.workdir().isPresent()) {
       command = command.withWorkingDirectory(Path.of(paths.toHost(spec.workdir().get())));
     }
-    Running process = runner().start(command);
+    Running process = launch(command);
     long pid = process.process().map(ProcessHandle::pid).orElse(0L);
     long startMillis = process.process().map(OwnershipStore::startMillis).orElse(0L);
     try {
