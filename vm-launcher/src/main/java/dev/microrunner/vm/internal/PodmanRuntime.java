@@ -41,6 +41,9 @@ public final class PodmanRuntime extends BaseRuntime {
   /** Between retries of {@code podman stop} while {@code podman run} is still creating. */
   private static final Duration STOP_RETRY = Duration.ofMillis(100);
 
+  /** How long `podman run --rm` may take to remove a stopped container and exit. */
+  private static final Duration AFTER_STOP = Duration.ofSeconds(5);
+
   /** The OCI runtimes podman can use here, and what each isolates with. */
   public enum Variant {
     KRUN("krun", Isolation.MICROVM),
@@ -205,16 +208,16 @@ public final class PodmanRuntime extends BaseRuntime {
         List.of(tool("podman").toString(), "stop", "--time", Long.toString(seconds), vmName);
     Instant deadline = Instant.now().plus(grace).plus(TOOL_TIMEOUT);
     while (process.exitStatus().isEmpty()) {
-      Result result =
-          execute(Command.of(stop, toolEnvironment).withTimeout(grace.plus(TOOL_TIMEOUT)));
-      if (result.exitStatus() == 0 || process.awaitExit(STOP_RETRY).isPresent()) {
-        return;
-      }
       if (Instant.now().isAfter(deadline)) {
-        LOG.warn("podman stop of VM {} kept failing; removing it by force", vmName);
+        LOG.warn("podman stop did not end VM {}; removing it by force", vmName);
         removeContainer(vmName);
         return;
       }
+      Result result =
+          execute(Command.of(stop, toolEnvironment).withTimeout(grace.plus(TOOL_TIMEOUT)));
+      // A stop that reached the container before it started does nothing: `podman run` then
+      // does not end, and the loop stops it again.
+      process.awaitExit(result.exitStatus() == 0 ? AFTER_STOP : STOP_RETRY);
     }
   }
 
