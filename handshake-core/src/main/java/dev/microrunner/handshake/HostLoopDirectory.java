@@ -31,7 +31,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Files read from the directory are first moved to a private claim directory beside it, {@code
  * .<name>.claims} (mode 0700), which no VM can see. The parent of the loop directory must therefore
- * not be reachable from a VM; the orchestrator's base directory (0700) is.
+ * not be reachable from a VM, as the orchestrator's base directory (0700, never mounted) is not.
+ *
+ * <p>{@link #awaitRegistration} keeps an inotify watch service open for the object's lifetime;
+ * {@link #close()} or {@link #deleteAfterVmsEnded()} releases it.
  */
 public final class HostLoopDirectory implements AutoCloseable {
   /** How often the directory is listed while waiting; the watch service only wakes us earlier. */

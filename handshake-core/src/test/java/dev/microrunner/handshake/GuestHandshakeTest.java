@@ -154,8 +154,9 @@ class GuestHandshakeTest {
   @Test
   void watchRunsTheHandlerOnceWhenTheHostAsks() throws IOException {
     var calls = new AtomicInteger();
-    try (TerminationWatch watch =
-        guest.watchTermination(secret, Duration.ofMillis(20), calls::incrementAndGet)) {
+    TerminationWatch watch =
+        guest.watchTermination(secret, Duration.ofMillis(20), calls::incrementAndGet);
+    try {
       host.requestTermination(id, LoopSecret.generate());
       await().until(() -> !Files.exists(host.path().resolve("2-guest123.trm")));
       assertEquals(0, calls.get(), "a wrong secret does not terminate");
@@ -169,6 +170,8 @@ class GuestHandshakeTest {
           .atMost(Duration.ofSeconds(2))
           .until(() -> calls.get() == 1);
       assertTrue(Files.exists(host.path().resolve("2-guest123.trm")), "polling stopped");
+    } finally {
+      watch.close();
     }
   }
 

@@ -4,6 +4,7 @@ import dev.microrunner.handshake.GuestHandshake;
 import dev.microrunner.handshake.HostLoopDirectory;
 import dev.microrunner.handshake.LoopSecret;
 import dev.microrunner.handshake.RunnerId;
+import dev.microrunner.handshake.TerminationWatch;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -115,13 +116,14 @@ public final class HandshakeLatencyBenchmark {
       GuestHandshake guest = GuestHandshake.forEnvFile(loop.path().resolve(id + ".env"));
       CountDownLatch terminated = new CountDownLatch(1);
       AtomicLong detectedAt = new AtomicLong();
-      try (var watch =
+      TerminationWatch watch =
           guest.watchTermination(
               secret,
               () -> {
                 detectedAt.set(System.nanoTime());
                 terminated.countDown();
-              })) {
+              });
+      try {
         TimeUnit.MILLISECONDS.sleep(ThreadLocalRandom.current().nextLong(interval, 2 * interval));
         long writtenAt = System.nanoTime();
         loop.requestTermination(id, secret);
@@ -129,6 +131,8 @@ public final class HandshakeLatencyBenchmark {
           throw new IllegalStateException("guest never saw the terminate file of " + id);
         }
         millis[i] = (detectedAt.get() - writtenAt) / 1e6;
+      } finally {
+        watch.close();
       }
       loop.removeRunnerFiles(id);
     }
