@@ -176,6 +176,25 @@ class GuestHandshakeTest {
   }
 
   @Test
+  void handlerMayCloseItsOwnWatchWithoutBeingInterrupted() throws IOException {
+    var watch = new java.util.concurrent.atomic.AtomicReference<TerminationWatch>();
+    var interrupted = new java.util.concurrent.CompletableFuture<Boolean>();
+    watch.set(
+        guest.watchTermination(
+            secret,
+            Duration.ofMillis(10),
+            () -> {
+              watch.get().close();
+              interrupted.complete(Thread.currentThread().isInterrupted());
+            }));
+
+    host.requestTermination(id, secret);
+
+    await().until(interrupted::isDone);
+    assertFalse(interrupted.join());
+  }
+
+  @Test
   void closedWatchStopsPolling() throws IOException {
     var calls = new AtomicInteger();
     TerminationWatch watch =

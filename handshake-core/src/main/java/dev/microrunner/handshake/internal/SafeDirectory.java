@@ -179,6 +179,10 @@ public final class SafeDirectory {
     try {
       Files.move(source, claimed, StandardCopyOption.ATOMIC_MOVE);
     } catch (NoSuchFileException e) {
+      if (!Files.isDirectory(claimDirectory, NOFOLLOW)) {
+        throw new HandshakeException(
+            "cannot claim " + source + ": claim directory " + claimDirectory + " is missing", e);
+      }
       return new ReadResult.Missing();
     } catch (AtomicMoveNotSupportedException e) {
       throw new HandshakeException(

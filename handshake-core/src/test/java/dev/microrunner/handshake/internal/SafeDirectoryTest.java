@@ -190,6 +190,16 @@ class SafeDirectoryTest {
   }
 
   @Test
+  void aMissingClaimDirectoryIsAnErrorNotAMissingFile() throws IOException {
+    SafeDirectory files = SafeDirectory.withPrivateClaims(dir, base.resolve("gone"));
+    Files.writeString(dir.resolve("x"), "content");
+
+    var e = assertThrows(HandshakeException.class, () -> files.claimAndRead("x", 100));
+
+    assertTrue(e.getMessage().contains("gone"), e.getMessage());
+  }
+
+  @Test
   void nonceIsSixteenAlphanumerics() {
     assertTrue(SafeDirectory.nonce().matches("[A-Za-z0-9]{16}"));
   }
