@@ -1,6 +1,7 @@
 package dev.microrunner.vm.internal;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectWriter;
 import dev.microrunner.vm.VmException;
 import dev.microrunner.vm.VmOwner;
 import java.io.IOException;
@@ -8,6 +9,7 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Instant;
@@ -25,6 +27,7 @@ import org.slf4j.LoggerFactory;
 final class OwnershipStore {
   private static final Logger LOG = LoggerFactory.getLogger(OwnershipStore.class);
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectWriter WRITER = JSON.writerFor(Entry.class);
   private static final String SUFFIX = ".json";
 
   /**
@@ -58,21 +61,30 @@ final class OwnershipStore {
   }
 
   void write(Entry entry) throws VmException {
+    Path target = file(entry.name());
+    // VM names are unique per host, so a fixed temporary name is enough (and cheaper than
+    // createTempFile, which draws from SecureRandom on every VM start).
+    Path temporary = directory.resolve("." + entry.name() + ".tmp");
     try {
-      Files.createDirectories(directory);
-      Path target = file(entry.name());
-      // VM names are unique per host, so a fixed temporary name is enough (and cheaper than
-      // createTempFile, which draws from SecureRandom on every VM start).
-      Path temporary = directory.resolve("." + entry.name() + ".tmp");
-      Files.write(temporary, JSON.writeValueAsBytes(entry));
+      byte[] json = WRITER.writeValueAsBytes(entry);
+      try {
+        Files.write(temporary, json);
+      } catch (NoSuchFileException e) {
+        // The first record, or the state directory was cleaned up: not worth a check per start.
+        Files.createDirectories(directory);
+        Files.write(temporary, json);
+      }
       try {
         Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE);
       } catch (AtomicMoveNotSupportedException e) {
         Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING);
-      } finally {
-        Files.deleteIfExists(temporary);
       }
     } catch (IOException e) {
+      try {
+        Files.deleteIfExists(temporary);
+      } catch (IOException suppressed) {
+        e.addSuppressed(suppressed);
+      }
       throw new VmException("cannot write ownership record for VM " + entry.name(), e);
     }
   }

@@ -9,7 +9,9 @@ import dev.microrunner.vm.VmOwner;
 import dev.microrunner.vm.VmSpec;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +22,14 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * Per-VM overhead of microrunner's start/stop round trip over calling the runtime directly. Not a
@@ -176,42 +185,44 @@ public final class StartStopBenchmark {
 
   private long processRunDirect() throws Exception {
     long start = System.nanoTime();
-    Process process =
-        new ProcessBuilder("/bin/sh", "-c", "exit 0").redirectErrorStream(true).start();
-    drain(process);
-    process.waitFor();
+    DirectProcess process = DirectProcess.start(List.of("/bin/sh", "-c", "exit 0"), line -> {});
+    process.awaitExit();
     return System.nanoTime() - start;
   }
 
   private long processStopDirect() throws Exception {
+    CountDownLatch ready = new CountDownLatch(1);
     long start = System.nanoTime();
-    Process process = new ProcessBuilder("/bin/sh", "-c", LOOP).redirectErrorStream(true).start();
-    awaitReady(process);
-    // Same order as microrunner: the shell first, so its trap is pending when sleep ends.
-    List<ProcessHandle> children = process.toHandle().descendants().toList();
-    process.destroy();
-    children.forEach(ProcessHandle::destroy);
-    process.waitFor();
+    DirectProcess process = DirectProcess.start(List.of("/bin/sh", "-c", LOOP), readyLatch(ready));
+    awaitReady(ready);
+    // The whole tree, collected before the root dies (its children are re-parented afterwards);
+    // the shell first, as microrunner does, so its trap is pending when sleep ends.
+    ProcessHandle root = process.process.toHandle();
+    List<ProcessHandle> tree =
+        Stream.concat(Stream.of(root), root.descendants()).collect(Collectors.toList());
+    tree.forEach(ProcessHandle::destroy);
+    process.awaitExit();
     return System.nanoTime() - start;
   }
 
   private long podmanRunDirect(String image) throws Exception {
     long start = System.nanoTime();
-    Process process = podman(podmanRunArgv(nextName(), image, "exit 0")).start();
-    drain(process);
-    process.waitFor();
+    DirectProcess process =
+        DirectProcess.start(podman(podmanRunArgv(nextName(), image, "exit 0")), line -> {});
+    process.awaitExit();
     return System.nanoTime() - start;
   }
 
   private long podmanStopDirect(String image) throws Exception {
     String name = nextName();
+    CountDownLatch ready = new CountDownLatch(1);
     long start = System.nanoTime();
-    Process process = podman(podmanRunArgv(name, image, LOOP)).start();
-    awaitReady(process);
-    Process stop = podman(List.of("podman", "stop", "--time", "10", name)).start();
-    drain(stop);
-    stop.waitFor();
-    process.waitFor();
+    DirectProcess process =
+        DirectProcess.start(podman(podmanRunArgv(name, image, LOOP)), readyLatch(ready));
+    awaitReady(ready);
+    DirectProcess.start(podman(List.of("podman", "stop", "--time", "10", name)), line -> {})
+        .awaitExit();
+    process.awaitExit();
     return System.nanoTime() - start;
   }
 
@@ -229,44 +240,82 @@ public final class StartStopBenchmark {
   }
 
   private ProcessBuilder podman(List<String> argv) {
-    ProcessBuilder builder = new ProcessBuilder(argv).redirectErrorStream(true);
+    ProcessBuilder builder = new ProcessBuilder(argv);
     Map<String, String> environment = builder.environment();
     environment.put("CONTAINERS_CONF", containersConf.toString());
     return builder;
   }
 
   private int run(List<String> argv) throws Exception {
-    Process process = podman(argv).start();
-    drain(process);
-    return process.waitFor();
+    return DirectProcess.start(podman(argv), line -> {}).awaitExit();
   }
 
-  private static void awaitReady(Process process) throws IOException {
-    BufferedReader reader =
-        new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-    String line;
-    while ((line = reader.readLine()) != null) {
+  private static Consumer<String> readyLatch(CountDownLatch ready) {
+    return line -> {
       if (line.equals("ready")) {
-        Thread drainer = new Thread(() -> drainQuietly(reader));
-        drainer.setDaemon(true);
-        drainer.start();
-        return;
+        ready.countDown();
       }
+    };
+  }
+
+  private static void awaitReady(CountDownLatch ready) throws InterruptedException {
+    if (!ready.await(1, TimeUnit.MINUTES)) {
+      throw new IllegalStateException("the process never got ready");
     }
-    throw new IllegalStateException("process ended before it was ready");
   }
 
-  private static void drain(Process process) throws IOException {
-    process.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
-  }
+  /**
+   * What a careful caller of {@link ProcessBuilder} does to run a VM from a runner loop, and no
+   * more: the caller's thread must stay free while the VM runs (it watches the handshake files), so
+   * the console is read as lines on a reused reader thread; stdout and stderr are merged, the
+   * cheapest way to see both; stdin is closed so a workload that reads it gets end-of-file; the
+   * exit status counts only once every console line has been delivered.
+   */
+  private static final class DirectProcess {
+    private static final ExecutorService READERS =
+        Executors.newCachedThreadPool(
+            task -> {
+              Thread thread = new Thread(task, "direct-reader");
+              thread.setDaemon(true);
+              return thread;
+            });
 
-  private static void drainQuietly(BufferedReader reader) {
-    try {
-      while (reader.readLine() != null) {
-        // keep the pipe from filling up
+    final Process process;
+    private final Future<?> reader;
+
+    private DirectProcess(Process process, Future<?> reader) {
+      this.process = process;
+      this.reader = reader;
+    }
+
+    static DirectProcess start(List<String> argv, Consumer<String> console) throws IOException {
+      return start(new ProcessBuilder(argv), console);
+    }
+
+    static DirectProcess start(ProcessBuilder builder, Consumer<String> console)
+        throws IOException {
+      Process process = builder.redirectErrorStream(true).start();
+      process.getOutputStream().close();
+      Future<?> reader = READERS.submit(() -> readLines(process.getInputStream(), console));
+      return new DirectProcess(process, reader);
+    }
+
+    int awaitExit() throws InterruptedException, ExecutionException {
+      int status = process.waitFor();
+      reader.get();
+      return status;
+    }
+
+    private static void readLines(InputStream output, Consumer<String> console) {
+      try (BufferedReader lines =
+          new BufferedReader(new InputStreamReader(output, StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = lines.readLine()) != null) {
+          console.accept(line);
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
       }
-    } catch (IOException e) {
-      // the process ended
     }
   }
 }

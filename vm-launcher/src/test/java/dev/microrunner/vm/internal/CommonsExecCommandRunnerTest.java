@@ -50,6 +50,40 @@ class CommonsExecCommandRunnerTest {
   }
 
   @Test
+  void deliversEveryLineOfBothStreamsBeforeTheExitStatus() throws Exception {
+    List<String> out = new CopyOnWriteArrayList<>();
+    List<String> err = new CopyOnWriteArrayList<>();
+    Running running =
+        runner.start(
+            Command.of(
+                    List.of(
+                        "/bin/sh",
+                        "-c",
+                        "i=0; while [ $i -lt 3000 ]; do echo o$i; echo e$i >&2; i=$((i+1)); done;"
+                            + " printf unterminated"),
+                    Map.of())
+                .withOutput(out::add, err::add));
+
+    assertEquals(0, running.awaitExit(Duration.ofSeconds(30)).orElseThrow());
+    assertEquals(3001, out.size());
+    assertEquals("o2999", out.get(2999));
+    assertEquals("unterminated", out.get(3000));
+    assertEquals(3000, err.size());
+  }
+
+  @Test
+  void reportsAMissingWorkingDirectoryOfAStartedCommand(@TempDir Path dir) {
+    Path missing = dir.resolve("missing");
+    RuntimeCommandException failure =
+        assertThrows(
+            RuntimeCommandException.class,
+            () ->
+                runner.start(
+                    Command.of(List.of("/bin/true"), Map.of()).withWorkingDirectory(missing)));
+    assertTrue(failure.getMessage().contains(missing.toString()), failure.getMessage());
+  }
+
+  @Test
   void timesOut() {
     RuntimeCommandException failure =
         assertThrows(
