@@ -1,0 +1,8 @@
+package dev.microrunner.github;
+
+/** GitHub rejected the credentials (HTTP 401). */
+public class GitHubAuthenticationException extends GitHubException {
+  public GitHubAuthenticationException(String message) {
+    super(message, 401, false);
+  }
+}

@@ -1,0 +1,374 @@
+package dev.microrunner.github;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.microrunner.github.internal.FailureMessages;
+import dev.microrunner.github.internal.GitHubHttp;
+import dev.microrunner.github.internal.InstallationTokens;
+import dev.microrunner.github.internal.Json;
+import dev.microrunner.github.internal.LinkHeader;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * GitHub's REST API for self-hosted runners of one repository, organization or enterprise.
+ * Thread-safe; retries and rate limits are handled inside each call (see {@link RetryPolicy}).
+ */
+public final class GitHubRunnerClient implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(GitHubRunnerClient.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int PAGE_SIZE = 100;
+
+  /** Repositories have a single runner group, "Default", with id 1. */
+  public static final long DEFAULT_RUNNER_GROUP_ID = 1;
+
+  private final GitHubTarget target;
+  private final RunnerScope scope;
+  private final Credentials credentials;
+  private final GitHubHttp http;
+  private final FailureMessages failures;
+  private final GitHubHttp.BearerSource bearer;
+
+  private GitHubRunnerClient(Builder builder) {
+    this.target = builder.target;
+    this.scope = builder.scope;
+    this.credentials = builder.credentials;
+    HttpClient client =
+        builder.httpClient != null
+            ? builder.httpClient
+            : HttpClient.newBuilder()
+                .connectTimeout(builder.connectTimeout)
+                // A redirect could carry the token to another host; GitHub's API does not need
+                // them.
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .build();
+    this.http =
+        new GitHubHttp(
+            client, builder.clock, builder.sleeper, builder.retryPolicy, builder.requestTimeout);
+    boolean app = credentials instanceof GitHubAppCredentials;
+    this.failures = new FailureMessages(scope, target, app);
+    if (credentials instanceof PersonalAccessToken pat) {
+      Secret token = pat.token();
+      this.bearer = () -> token;
+    } else {
+      this.bearer =
+          new InstallationTokens((GitHubAppCredentials) credentials, scope, target, http, failures);
+    }
+  }
+
+  /**
+   * A builder. Enterprise scope with GitHub App credentials is refused here: GitHub Apps cannot
+   * manage enterprise runners.
+   */
+  public static Builder builder(GitHubTarget target, RunnerScope scope, Credentials credentials) {
+    Objects.requireNonNull(target, "target");
+    Objects.requireNonNull(scope, "scope");
+    Objects.requireNonNull(credentials, "credentials");
+    if (scope.kind() == RunnerScope.Kind.ENTERPRISE
+        && credentials instanceof GitHubAppCredentials) {
+      throw new IllegalArgumentException(
+          "enterprise scope needs a classic personal access token with the"
+              + " 'manage_runners:enterprise' scope; GitHub Apps cannot manage enterprise runners");
+    }
+    return new Builder(target, scope, credentials);
+  }
+
+  public GitHubTarget target() {
+    return target;
+  }
+
+  public RunnerScope scope() {
+    return scope;
+  }
+
+  /** The URL runners of this scope register against ({@code config.sh --url}). */
+  public URI runnerUrl() {
+    return scope.runnerUrl(target);
+  }
+
+  /** {@code POST SCOPE/actions/runners/registration-token}. */
+  public RegistrationToken createRegistrationToken() throws GitHubException {
+    return token("registration-token");
+  }
+
+  /** {@code POST SCOPE/actions/runners/remove-token}. */
+  public RegistrationToken createRemoveToken() throws GitHubException {
+    return token("remove-token");
+  }
+
+  /** {@code POST SCOPE/actions/runners/generate-jitconfig}; 409 when the name is taken. */
+  public JitConfig generateJitConfig(JitRequest request) throws GitHubException {
+    ObjectNode body = JSON.createObjectNode();
+    body.put("name", request.name());
+    body.put("runner_group_id", request.runnerGroupId());
+    request.labels().forEach(body.putArray("labels")::add);
+    request.workFolder().ifPresent(folder -> body.put("work_folder", folder));
+    GitHubHttp.Response response =
+        http.send(
+            "POST",
+            api("/actions/runners/generate-jitconfig"),
+            body,
+            bearer,
+            Set.of(),
+            (method, path, status, message) ->
+                switch (status) {
+                  case 409 ->
+                      new GitHubConflictException(
+                          "a runner named '"
+                              + request.name()
+                              + "' already exists in "
+                              + scope
+                              + ": choose another name or delete that runner");
+                  case 404 ->
+                      runnerGroupHint(
+                          failures.explain(method, path, status, message), request.runnerGroupId());
+                  default -> failures.explain(method, path, status, message);
+                });
+    Runner runner = Json.runner(response.body().path("runner"));
+    String encoded = response.body().path("encoded_jit_config").asText("");
+    if (encoded.isEmpty()) {
+      throw new GitHubException(
+          "GitHub's JIT config response has no encoded_jit_config", response.status(), false);
+    }
+    LOG.info("registered JIT runner {} (id {}) in {}", runner.name(), runner.id(), scope);
+    return new JitConfig(runner, Secret.of(encoded));
+  }
+
+  /** {@code GET SCOPE/actions/runners}, every page. */
+  public List<Runner> listRunners() throws GitHubException {
+    return pages(api("/actions/runners?per_page=" + PAGE_SIZE), "runners", Json::runner);
+  }
+
+  /** The runner called {@code name}, found with the list's {@code name} filter. */
+  public Optional<Runner> findRunnerByName(String name) throws GitHubException {
+    Objects.requireNonNull(name, "name");
+    URI uri =
+        api(
+            "/actions/runners?name="
+                + URLEncoder.encode(name, StandardCharsets.UTF_8)
+                + "&per_page="
+                + PAGE_SIZE);
+    return pages(uri, "runners", Json::runner).stream()
+        .filter(runner -> runner.name().equals(name))
+        .findFirst();
+  }
+
+  /** {@code GET SCOPE/actions/runners/{id}}; empty when GitHub does not know it (404). */
+  public Optional<Runner> getRunner(long id) throws GitHubException {
+    GitHubHttp.Response response =
+        http.send("GET", api("/actions/runners/" + id), null, bearer, Set.of(404), failures);
+    if (response.status() == 404) {
+      return Optional.empty();
+    }
+    return Optional.of(Json.runner(response.body()));
+  }
+
+  /**
+   * {@code DELETE SCOPE/actions/runners/{id}}; false when it is already gone (404). GitHub refuses
+   * (422) while the runner runs a job.
+   */
+  public boolean deleteRunner(long id) throws GitHubException {
+    GitHubHttp.Response response =
+        http.send(
+            "DELETE",
+            api("/actions/runners/" + id),
+            null,
+            bearer,
+            Set.of(404),
+            (method, path, status, message) ->
+                status == 422
+                    ? new GitHubValidationException(
+                        "GitHub refuses to delete runner "
+                            + id
+                            + " of "
+                            + scope
+                            + " while it runs a job (HTTP 422); stop its job or try again after it"
+                            + " ends")
+                    : failures.explain(method, path, status, message));
+    if (response.status() == 404) {
+      return false;
+    }
+    LOG.info("deleted runner {} of {}", id, scope);
+    return true;
+  }
+
+  /**
+   * The id of the runner group called {@code groupName} (case-insensitive). Repositories have only
+   * the default group, id 1; organizations and enterprises are asked through {@code GET
+   * SCOPE/actions/runner-groups}.
+   */
+  public long runnerGroupId(String groupName) throws GitHubException {
+    Objects.requireNonNull(groupName, "groupName");
+    if (scope.kind() == RunnerScope.Kind.REPO) {
+      if (!groupName.equalsIgnoreCase("Default")) {
+        LOG.warn("repositories have only the Default runner group; ignoring group '{}'", groupName);
+      }
+      return DEFAULT_RUNNER_GROUP_ID;
+    }
+    List<JsonNode> groups =
+        pages(api("/actions/runner-groups?per_page=" + PAGE_SIZE), "runner_groups", node -> node);
+    List<String> names = new ArrayList<>();
+    for (JsonNode group : groups) {
+      String name = group.path("name").asText("");
+      if (name.equalsIgnoreCase(groupName)) {
+        return group.path("id").asLong();
+      }
+      names.add(name);
+    }
+    throw new GitHubNotFoundException(
+        "runner group '"
+            + groupName
+            + "' does not exist in "
+            + scope
+            + "; its groups are "
+            + names);
+  }
+
+  @Override
+  public void close() {
+    // java.net.http.HttpClient on Java 17 has no close(); its threads end when it is collected.
+  }
+
+  @Override
+  public String toString() {
+    return "GitHubRunnerClient[" + target.apiBase() + ", " + scope + ", " + credentials + "]";
+  }
+
+  private RegistrationToken token(String kind) throws GitHubException {
+    GitHubHttp.Response response =
+        http.send("POST", api("/actions/runners/" + kind), null, bearer, Set.of(), failures);
+    String token = response.body().path("token").asText("");
+    if (token.isEmpty()) {
+      throw new GitHubException(
+          "GitHub's " + kind + " response has no token", response.status(), false);
+    }
+    return new RegistrationToken(Secret.of(token), Json.instant(response.body(), "expires_at"));
+  }
+
+  private <T> List<T> pages(URI first, String field, NodeMapper<T> mapper) throws GitHubException {
+    List<T> items = new ArrayList<>();
+    URI next = first;
+    for (int page = 1; next != null; page++) {
+      if (page > 1000) {
+        throw new GitHubException(
+            "GitHub's pagination for " + first.getRawPath() + " does not end", 0, false);
+      }
+      GitHubHttp.Response response = http.send("GET", next, null, bearer, Set.of(), failures);
+      for (JsonNode node : response.body().path(field)) {
+        items.add(mapper.map(node));
+      }
+      next = LinkHeader.next(response.headers()).orElse(null);
+      if (next != null && !sameOrigin(next, target.apiBase())) {
+        // Following it would send the token to another host.
+        throw new GitHubException(
+            "GitHub's Link header points to another host ("
+                + next.getHost()
+                + "); refusing to follow it",
+            response.status(),
+            false);
+      }
+    }
+    return items;
+  }
+
+  private static boolean sameOrigin(URI a, URI b) {
+    return Objects.equals(a.getScheme(), b.getScheme())
+        && Objects.equals(a.getHost(), b.getHost())
+        && effectivePort(a) == effectivePort(b);
+  }
+
+  private static int effectivePort(URI uri) {
+    if (uri.getPort() != -1) {
+      return uri.getPort();
+    }
+    return "https".equals(uri.getScheme()) ? 443 : 80;
+  }
+
+  private GitHubException runnerGroupHint(GitHubException notFound, long groupId) {
+    return new GitHubNotFoundException(
+        notFound.getMessage() + " (or runner group " + groupId + " does not exist)");
+  }
+
+  private URI api(String suffix) {
+    return target.api(scope.apiPath() + suffix);
+  }
+
+  @FunctionalInterface
+  private interface NodeMapper<T> {
+    T map(JsonNode node) throws GitHubException;
+  }
+
+  /** Options of {@link GitHubRunnerClient}. */
+  public static final class Builder {
+    private final GitHubTarget target;
+    private final RunnerScope scope;
+    private final Credentials credentials;
+    private Clock clock = Clock.systemUTC();
+    private Sleeper sleeper = Sleeper.SYSTEM;
+    private RetryPolicy retryPolicy = RetryPolicy.defaults();
+    private Duration connectTimeout = Duration.ofSeconds(10);
+    private Duration requestTimeout = Duration.ofSeconds(30);
+    private HttpClient httpClient;
+
+    private Builder(GitHubTarget target, RunnerScope scope, Credentials credentials) {
+      this.target = target;
+      this.scope = scope;
+      this.credentials = credentials;
+    }
+
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock);
+      return this;
+    }
+
+    public Builder sleeper(Sleeper sleeper) {
+      this.sleeper = Objects.requireNonNull(sleeper);
+      return this;
+    }
+
+    public Builder retryPolicy(RetryPolicy retryPolicy) {
+      this.retryPolicy = Objects.requireNonNull(retryPolicy);
+      return this;
+    }
+
+    public Builder connectTimeout(Duration timeout) {
+      this.connectTimeout = positive(timeout, "connect timeout");
+      return this;
+    }
+
+    public Builder requestTimeout(Duration timeout) {
+      this.requestTimeout = positive(timeout, "request timeout");
+      return this;
+    }
+
+    /** A client of your own (proxy, TLS settings); its connect timeout then applies. */
+    public Builder httpClient(HttpClient httpClient) {
+      this.httpClient = Objects.requireNonNull(httpClient);
+      return this;
+    }
+
+    public GitHubRunnerClient build() {
+      return new GitHubRunnerClient(this);
+    }
+
+    private static Duration positive(Duration duration, String what) {
+      if (duration == null || duration.isNegative() || duration.isZero()) {
+        throw new IllegalArgumentException(what + " must be positive, got " + duration);
+      }
+      return duration;
+    }
+  }
+}

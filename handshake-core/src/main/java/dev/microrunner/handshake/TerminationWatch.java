@@ -1,0 +1,7 @@
+package dev.microrunner.handshake;
+
+/** A running poll for the terminate file; closing it stops the poll. */
+public interface TerminationWatch extends AutoCloseable {
+  @Override
+  void close();
+}
