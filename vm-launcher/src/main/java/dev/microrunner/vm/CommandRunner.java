@@ -1,0 +1,99 @@
+package dev.microrunner.vm;
+
+import dev.microrunner.vm.internal.CommonsExecCommandRunner;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * Runs the runtime's tools (podman, krunvm, buildah) and, for the process runtime, the workload.
+ * The seam that unit tests replace with a recording fake; {@link #commonsExec()} is the real one.
+ */
+public interface CommandRunner {
+
+  /**
+   * Runs a command to completion. A non-zero exit status is returned, not thrown.
+   *
+   * @throws RuntimeCommandException when the command cannot be launched or exceeds its timeout
+   */
+  Result run(Command command) throws VmException;
+
+  /**
+   * Starts a command and returns at once; its output goes to the command's line sinks.
+   *
+   * @throws VmException when the process cannot be launched at all
+   */
+  Running start(Command command) throws VmException;
+
+  static CommandRunner commonsExec() {
+    return new CommonsExecCommandRunner();
+  }
+
+  /**
+   * One command.
+   *
+   * @param environment the child's complete environment: nothing is inherited
+   * @param timeout empty for no limit
+   */
+  record Command(
+      List<String> argv,
+      Map<String, String> environment,
+      Optional<Path> workingDirectory,
+      Optional<Duration> timeout,
+      Consumer<String> stdout,
+      Consumer<String> stderr) {
+    public Command {
+      argv = List.copyOf(argv);
+      if (argv.isEmpty()) {
+        throw new IllegalArgumentException("empty command");
+      }
+      environment = Map.copyOf(environment);
+      Objects.requireNonNull(workingDirectory, "workingDirectory");
+      Objects.requireNonNull(timeout, "timeout");
+      Objects.requireNonNull(stdout, "stdout");
+      Objects.requireNonNull(stderr, "stderr");
+    }
+
+    public static Command of(List<String> argv, Map<String, String> environment) {
+      return new Command(
+          argv, environment, Optional.empty(), Optional.empty(), line -> {}, line -> {});
+    }
+
+    public Command withTimeout(Duration limit) {
+      return new Command(argv, environment, workingDirectory, Optional.of(limit), stdout, stderr);
+    }
+
+    public Command withWorkingDirectory(Path directory) {
+      return new Command(argv, environment, Optional.of(directory), timeout, stdout, stderr);
+    }
+
+    public Command withOutput(Consumer<String> stdoutSink, Consumer<String> stderrSink) {
+      return new Command(argv, environment, workingDirectory, timeout, stdoutSink, stderrSink);
+    }
+  }
+
+  /** A finished command; the output lines are also kept here (runtime tools print little). */
+  record Result(int exitStatus, List<String> stdout, List<String> stderr) {
+    public Result {
+      stdout = List.copyOf(stdout);
+      stderr = List.copyOf(stderr);
+    }
+  }
+
+  /** A started command. */
+  interface Running {
+    /** The OS process, when there is one (fakes may have none). */
+    Optional<ProcessHandle> process();
+
+    Optional<Integer> awaitExit(Duration timeout) throws InterruptedException;
+
+    Optional<Integer> exitStatus();
+
+    /** Kills the process (SIGKILL) without touching its children. */
+    void kill();
+  }
+}

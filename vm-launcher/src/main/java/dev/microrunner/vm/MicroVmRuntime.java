@@ -1,0 +1,38 @@
+package dev.microrunner.vm;
+
+import java.util.List;
+
+/** One way of running VMs (podman with krun, krunvm, ...). Thread-safe. */
+public interface MicroVmRuntime extends AutoCloseable {
+  /** "podman+krun", "podman+crun", "podman+runc", "krunvm" or "process". */
+  String name();
+
+  Isolation isolation();
+
+  /** Whether the runtime's tools are installed, with the reason when they are not. */
+  Availability availability();
+
+  /** Fetches an image according to the policy. Call once per image, not per VM. */
+  void pull(String image, PullPolicy policy) throws VmException;
+
+  /** Starts a VM owned by this runtime's {@link VmOwner}; console lines go to {@code console}. */
+  VmHandle start(VmSpec spec, ConsoleListener console) throws VmException;
+
+  /** This instance's VMs. */
+  List<VmInfo> list() throws VmException;
+
+  /** VMs of dead instances with this instance's prefix on this host: left over after a crash. */
+  List<VmInfo> listOrphans() throws VmException;
+
+  /**
+   * Removes a VM of this instance or an orphan, stopping it first when it runs. Idempotent: a VM
+   * that does not exist is not an error.
+   *
+   * @throws VmException when the VM belongs to another live instance or host
+   */
+  void delete(String vmName) throws VmException;
+
+  /** Stops forwarding console output; does not stop VMs (callers stop them through handles). */
+  @Override
+  void close();
+}

@@ -1,0 +1,143 @@
+package dev.microrunner.vm.internal;
+
+import dev.microrunner.vm.Availability;
+import dev.microrunner.vm.CommandRunner;
+import dev.microrunner.vm.CommandRunner.Command;
+import dev.microrunner.vm.CommandRunner.Result;
+import dev.microrunner.vm.MicroVmRuntime;
+import dev.microrunner.vm.RuntimeCommandException;
+import dev.microrunner.vm.RuntimeOptions;
+import dev.microrunner.vm.VmException;
+import dev.microrunner.vm.VmHandle;
+import dev.microrunner.vm.VmInfo;
+import dev.microrunner.vm.VmOwner;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** What every backend shares: tool invocation, redaction, and the VMs it started. */
+abstract class BaseRuntime implements MicroVmRuntime {
+  private static final Logger LOG = LoggerFactory.getLogger(BaseRuntime.class);
+
+  /** Runtime tools answer quickly; a hung one must not hang the orchestrator. */
+  static final Duration TOOL_TIMEOUT = Duration.ofMinutes(2);
+
+  /** Pulls may download gigabytes. */
+  static final Duration PULL_TIMEOUT = Duration.ofMinutes(30);
+
+  static final Duration CLOSE_GRACE = Duration.ofSeconds(10);
+
+  protected final RuntimeOptions options;
+  protected final Map<String, String> toolEnvironment;
+  private final Set<VmHandle> started = ConcurrentHashMap.newKeySet();
+
+  BaseRuntime(RuntimeOptions options) {
+    this.options = options;
+    this.toolEnvironment = ChildEnvironment.of(System.getenv(), options.environment());
+  }
+
+  protected VmOwner owner() {
+    return options.owner();
+  }
+
+  protected CommandRunner runner() {
+    return options.commandRunner();
+  }
+
+  /** The absolute path of a tool, or an exception that says what to install. */
+  protected Path tool(String name) throws VmException {
+    return Executables.find(name, toolEnvironment)
+        .orElseThrow(
+            () ->
+                new VmException(
+                    name
+                        + " is not installed (not found on PATH); runtime "
+                        + name()
+                        + ": "
+                        + availability().reason()));
+  }
+
+  protected Availability requireTools(String... names) {
+    List<String> missing = new ArrayList<>();
+    for (String name : names) {
+      if (Executables.find(name, toolEnvironment).isEmpty()) {
+        missing.add(name);
+      }
+    }
+    return missing.isEmpty()
+        ? Availability.available(String.join(", ", names) + " found on PATH")
+        : Availability.unavailable(
+            String.join(", ", missing) + " not found on PATH; install: " + installHint());
+  }
+
+  /** Package names that provide this runtime, for error messages. */
+  protected abstract String installHint();
+
+  /** Runs a tool to completion; a status outside {@code accepted} becomes an exception. */
+  protected Result runTool(
+      String problem, List<String> argv, boolean errorsOnStdout, Set<Integer> accepted)
+      throws VmException {
+    Result result = runner().run(Command.of(argv, toolEnvironment).withTimeout(TOOL_TIMEOUT));
+    if (!accepted.contains(result.exitStatus())) {
+      throw failure(problem, argv, result, errorsOnStdout);
+    }
+    return result;
+  }
+
+  protected Result runTool(String problem, List<String> argv, boolean errorsOnStdout)
+      throws VmException {
+    return runTool(problem, argv, errorsOnStdout, Set.of(0));
+  }
+
+  protected RuntimeCommandException failure(
+      String problem, List<String> argv, Result result, boolean errorsOnStdout) {
+    String tail = OutputTail.of(errorsOnStdout ? result.stdout() : result.stderr());
+    if (tail.isBlank()) {
+      tail = OutputTail.of(errorsOnStdout ? result.stderr() : result.stdout());
+    }
+    return new RuntimeCommandException(
+        problem, redact(argv), result.exitStatus(), options.redactor().apply(tail));
+  }
+
+  protected List<String> redact(List<String> argv) {
+    return argv.stream().map(options.redactor()).collect(Collectors.toList());
+  }
+
+  /** Records a started VM so that close() can stop what callers forgot. */
+  protected <H extends VmHandle> H track(H handle) {
+    started.add(handle);
+    return handle;
+  }
+
+  protected void untrack(VmHandle handle) {
+    started.remove(handle);
+  }
+
+  protected static List<VmInfo> sorted(List<VmInfo> vms) {
+    vms.sort((a, b) -> a.name().compareTo(b.name()));
+    return vms;
+  }
+
+  @Override
+  public void close() {
+    for (VmHandle handle : List.copyOf(started)) {
+      if (handle.isRunning()) {
+        LOG.warn(
+            "stopping VM {} that was still running when runtime {} closed", handle.name(), name());
+        try {
+          handle.stop(CLOSE_GRACE);
+        } catch (VmException e) {
+          LOG.warn("could not stop VM {}: {}", handle.name(), e.getMessage());
+        }
+      }
+    }
+    started.clear();
+  }
+}

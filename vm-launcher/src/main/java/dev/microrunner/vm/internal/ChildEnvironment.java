@@ -1,0 +1,34 @@
+package dev.microrunner.vm.internal;
+
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The environment of runtime tools and process-runtime VMs: an allow-list of this process's
+ * variables plus explicit additions. Passing the parent's environment wholesale would hand
+ * GITHUB_TOKEN, RUNNER_PAT and the like to podman, krunvm and the workload.
+ */
+public final class ChildEnvironment {
+  private static final java.util.Set<String> NAMES =
+      java.util.Set.of("PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR");
+  private static final java.util.List<String> PREFIXES =
+      java.util.List.of("LC_", "XDG_", "CONTAINERS_", "BUILDAH_", "REGISTRY_AUTH_FILE");
+
+  private ChildEnvironment() {}
+
+  public static Map<String, String> of(Map<String, String> parent, Map<String, String> additions) {
+    Map<String, String> child = new TreeMap<>();
+    parent.forEach(
+        (name, value) -> {
+          if (isAllowed(name)) {
+            child.put(name, value);
+          }
+        });
+    child.putAll(additions);
+    return child;
+  }
+
+  static boolean isAllowed(String name) {
+    return NAMES.contains(name) || PREFIXES.stream().anyMatch(name::startsWith);
+  }
+}

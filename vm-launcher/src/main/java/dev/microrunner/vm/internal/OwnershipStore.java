@@ -1,0 +1,120 @@
+package dev.microrunner.vm.internal;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.microrunner.vm.VmException;
+import dev.microrunner.vm.VmOwner;
+import java.io.IOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Ownership records for runtimes without labels (krunvm, process): one JSON file per VM in {@code
+ * <stateDirectory>/<runtime>/}, shared by every instance on the host.
+ */
+final class OwnershipStore {
+  private static final Logger LOG = LoggerFactory.getLogger(OwnershipStore.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String SUFFIX = ".json";
+
+  /**
+   * @param workloadPid the process-runtime workload's pid (0 for krunvm)
+   * @param workloadStartMillis its start time, so a reused pid is never killed
+   */
+  record Entry(String name, Map<String, String> owner, long workloadPid, long workloadStartMillis) {
+    Optional<VmOwner> vmOwner() {
+      return OwnerLabels.parse(owner);
+    }
+
+    /** The workload process, if it still runs and is the same process (not a reused pid). */
+    Optional<ProcessHandle> workload() {
+      if (workloadPid <= 0) {
+        return Optional.empty();
+      }
+      return ProcessHandle.of(workloadPid)
+          .filter(ProcessHandle::isAlive)
+          .filter(process -> startMillis(process) == workloadStartMillis);
+    }
+  }
+
+  private final Path directory;
+
+  static long startMillis(ProcessHandle process) {
+    return process.info().startInstant().map(Instant::toEpochMilli).orElse(0L);
+  }
+
+  OwnershipStore(Path stateDirectory, String runtime) {
+    this.directory = stateDirectory.resolve(runtime);
+  }
+
+  void write(Entry entry) throws VmException {
+    try {
+      Files.createDirectories(directory);
+      Path target = file(entry.name());
+      Path temporary = Files.createTempFile(directory, "." + entry.name(), ".tmp");
+      try {
+        JSON.writeValue(temporary.toFile(), entry);
+        try {
+          Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (AtomicMoveNotSupportedException e) {
+          Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+      } finally {
+        Files.deleteIfExists(temporary);
+      }
+    } catch (IOException e) {
+      throw new VmException("cannot write ownership record for VM " + entry.name(), e);
+    }
+  }
+
+  Optional<Entry> read(String name) {
+    Path file = file(name);
+    if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(JSON.readValue(file.toFile(), Entry.class));
+    } catch (IOException e) {
+      LOG.warn("ignoring unreadable ownership record {}: {}", file, e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  List<Entry> readAll() throws VmException {
+    List<Entry> entries = new ArrayList<>();
+    if (!Files.isDirectory(directory)) {
+      return entries;
+    }
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(directory, "*" + SUFFIX)) {
+      for (Path file : files) {
+        String fileName = file.getFileName().toString();
+        read(fileName.substring(0, fileName.length() - SUFFIX.length())).ifPresent(entries::add);
+      }
+    } catch (IOException e) {
+      throw new VmException("cannot list ownership records in " + directory, e);
+    }
+    return entries;
+  }
+
+  void remove(String name) throws VmException {
+    try {
+      Files.deleteIfExists(file(name));
+    } catch (IOException e) {
+      throw new VmException("cannot remove ownership record of VM " + name, e);
+    }
+  }
+
+  private Path file(String name) {
+    return directory.resolve(name + SUFFIX);
+  }
+}
