@@ -4,8 +4,8 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * Exponential back-off after a failed iteration: {@code initial}, doubling up to {@code max},
- * reset once a runner registers.
+ * Exponential back-off after a failed iteration: {@code initial}, doubling up to {@code max}, reset
+ * once a runner registers.
  */
 public record Backoff(Duration initial, Duration max) {
 
@@ -22,7 +22,9 @@ public record Backoff(Duration initial, Duration max) {
     }
   }
 
-  /** The delay before attempt {@code failures + 1}, given {@code failures ≥ 1} failures in a row. */
+  /**
+   * The delay before attempt {@code failures + 1}, given {@code failures ≥ 1} failures in a row.
+   */
   public Duration delay(int failures) {
     Duration delay = initial;
     for (int i = 1; i < failures && delay.compareTo(max) < 0; i++) {

@@ -7,8 +7,8 @@ import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
- * Something that happened in a runner loop, stamped with wall-clock time and a monotonic
- * reading ({@link System#nanoTime()}) so that listeners can measure gaps precisely.
+ * Something that happened in a runner loop, stamped with wall-clock time and a monotonic reading
+ * ({@link System#nanoTime()}) so that listeners can measure gaps precisely.
  *
  * @param kind what happened
  * @param loop the loop number

@@ -34,10 +34,11 @@ import java.util.Optional;
  * @param memoryMib memory per VM, MiB
  * @param dns the DNS server in the VM
  * @param mounts extra mounts ({@code -M})
- * @param entrypoint the command the VM runs; its arguments are {@code -E <env file> -k <token
+ * @param entrypoint the command the VM runs, with leading arguments separated by spaces (e.g.
+ *     {@code /opt/microrunner/bin/microrunner agent}); then come {@code -E <env file> -k <token
  *     file>}
- * @param developmentDirectory {@code -D}: where the host's agent distribution is mounted
- *     read-only, the entrypoint then being {@code <dir>/agent}
+ * @param developmentDirectory {@code -D}: where the host's agent distribution is mounted read-only,
+ *     the entrypoint then being {@code <dir>/agent}
  * @param agentDistribution the host directory holding {@code microrunner.jar} and {@code agent},
  *     for {@code developmentDirectory}
  * @param user the user that runs the runner inside the VM
@@ -84,8 +85,8 @@ public record RunnerConfig(
   /** The default image: the Ubuntu runner image with the agent. */
   public static final String DEFAULT_IMAGE = "ghcr.io/microrunner/runner:ubuntu";
 
-  /** Where the images install the agent launcher. */
-  public static final String DEFAULT_ENTRYPOINT = "/opt/microrunner/agent";
+  /** The images' microrunner launcher with the agent sub-command. */
+  public static final String DEFAULT_ENTRYPOINT = "/opt/microrunner/bin/microrunner agent";
 
   public RunnerConfig {
     Objects.requireNonNull(target, "target (-g)");
@@ -181,9 +182,20 @@ public record RunnerConfig(
     return prefix + "-" + runnerId;
   }
 
-  /** The command the VM runs. */
+  /** The program the VM runs: {@code <-D dir>/agent}, or the first word of the entrypoint. */
   public String effectiveEntrypoint() {
-    return developmentDirectory.map(dir -> stripTrailingSlash(dir) + "/agent").orElse(entrypoint);
+    return developmentDirectory
+        .map(dir -> stripTrailingSlash(dir) + "/agent")
+        .orElse(entrypoint.trim().split("\\s+")[0]);
+  }
+
+  /** The arguments before {@code -E}: the entrypoint's further words (none with {@code -D}). */
+  public List<String> entrypointArguments() {
+    if (developmentDirectory.isPresent()) {
+      return List.of();
+    }
+    String[] words = entrypoint.trim().split("\\s+");
+    return List.of(words).subList(1, words.length);
   }
 
   private static String stripTrailingSlash(String dir) {

@@ -19,6 +19,7 @@ import dev.microrunner.vm.VmException;
 import dev.microrunner.vm.VmHandle;
 import dev.microrunner.vm.VmSpec;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -158,7 +159,9 @@ public final class RunnerLoop {
           pending = null;
           if (isFatal(e)) {
             LOG.error("Loop {}: GitHub refused the registration: {}", loop, e.getMessage());
-            outcome = new Outcome(loop, EndReason.AUTHENTICATION_FAILED, registeredRunners, Optional.of(e));
+            outcome =
+                new Outcome(
+                    loop, EndReason.AUTHENTICATION_FAILED, registeredRunners, Optional.of(e));
             break;
           }
           backOff("GitHub: " + e.getMessage());
@@ -168,7 +171,8 @@ public final class RunnerLoop {
         Iteration iteration = new Iteration(registration);
         pending = iteration.run();
         if (iteration.breakRequested) {
-          LOG.info("Loop {}: break file of {} holds the secret, ending the loop", loop, iteration.id);
+          LOG.info(
+              "Loop {}: break file of {} holds the secret, ending the loop", loop, iteration.id);
           outcome = new Outcome(loop, EndReason.BREAK, registeredRunners, Optional.empty());
           break;
         }
@@ -339,41 +343,43 @@ public final class RunnerLoop {
     }
   }
 
+  private List<String> agentArguments(RunnerId id) {
+    List<String> args = new ArrayList<>(config.entrypointArguments());
+    args.addAll(
+        List.of(
+            "-E",
+            EnvironmentMount.guestPath(id.fileName(HandshakeFile.ENV)),
+            "-k",
+            EnvironmentMount.guestPath(id.fileName(HandshakeFile.TOKEN))));
+    return args;
+  }
+
   private VmSpec spec(RunnerId id) {
-    List<Mount> mounts = new ArrayList<>();
-    mounts.add(EnvironmentMount.of(directory.path()));
-    mounts.addAll(config.mounts());
-    config
-        .developmentDirectory()
-        .ifPresent(
-            dir ->
-                mounts.add(
-                    new Mount(
-                        config
-                            .agentDistribution()
-                            .orElseThrow(
-                                () ->
-                                    new IllegalStateException(
-                                        "-D needs the host's agent distribution directory")),
-                        dir,
-                        true)));
-    return VmSpec.builder()
-        .name(vmPrefix + "-" + id)
-        .image(config.image())
-        .cpus(config.cpus())
-        .memoryMib(config.memoryMib())
-        .dns(config.dns())
-        .mounts(mounts)
-        .entrypoint(config.effectiveEntrypoint())
-        .args(
-            List.of(
-                "-E",
-                EnvironmentMount.guestPath(id.fileName(HandshakeFile.ENV)),
-                "-k",
-                EnvironmentMount.guestPath(id.fileName(HandshakeFile.TOKEN))))
-        .network(config.network())
-        .environment(config.guestEnvironment())
-        .build();
+    VmSpec.Builder spec =
+        VmSpec.builder()
+            .name(vmPrefix + "-" + id)
+            .image(config.image())
+            .cpus(config.cpus())
+            .memoryMib(config.memoryMib())
+            .dns(config.dns())
+            .mount(EnvironmentMount.of(directory.path()))
+            .entrypoint(config.effectiveEntrypoint())
+            .args(agentArguments(id))
+            .environment(config.guestEnvironment());
+    config.mounts().forEach(spec::mount);
+    if (config.developmentDirectory().isPresent()) {
+      Path distribution =
+          config
+              .agentDistribution()
+              .orElseThrow(
+                  () ->
+                      new IllegalStateException(
+                          "-D needs the host's agent distribution (the directory of"
+                              + " microrunner.jar)"));
+      spec.mount(new Mount(distribution, config.developmentDirectory().get(), true));
+    }
+    config.network().ifPresent(spec::network);
+    return spec.build();
   }
 
   /** One runner: its VM from start to end, and the clean-up that must happen before the next. */

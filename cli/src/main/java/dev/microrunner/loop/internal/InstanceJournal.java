@@ -20,10 +20,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The per-instance state file: which registrations this orchestrator holds at GitHub and which
- * base directory it uses, with its owner (prefix, host, instance id, pid), so that a later
- * instance of the same prefix on the same host can clean up after a crash. Written by temp file
- * and atomic rename on every change; deleted on a clean exit.
+ * The per-instance state file: which registrations this orchestrator holds at GitHub and which base
+ * directory it uses, with its owner (prefix, host, instance id, pid), so that a later instance of
+ * the same prefix on the same host can clean up after a crash. Written by temp file and atomic
+ * rename on every change; deleted on a clean exit.
  */
 public final class InstanceJournal {
 
@@ -38,11 +38,12 @@ public final class InstanceJournal {
       String host,
       String instanceId,
       long pid,
+      long processStartMillis,
       String baseDirectory,
       Map<String, Long> registrations) {
 
     public VmOwner owner() {
-      return new VmOwner(prefix, host, instanceId, pid);
+      return new VmOwner(prefix, host, instanceId, pid, processStartMillis);
     }
   }
 
@@ -119,6 +120,10 @@ public final class InstanceJournal {
     }
   }
 
+  public synchronized boolean isEmpty() {
+    return registrations.isEmpty();
+  }
+
   /** Deletes the file: nothing is left to clean. */
   public synchronized void delete() throws IOException {
     Files.deleteIfExists(file);
@@ -131,19 +136,20 @@ public final class InstanceJournal {
             owner.host(),
             owner.instanceId(),
             owner.pid(),
+            owner.processStartMillis(),
             baseDirectory.toString(),
             new LinkedHashMap<>(registrations));
     Path temp = file.resolveSibling(file.getFileName() + ".tmp");
     Files.write(temp, JSON.writeValueAsBytes(state));
     try {
-      Files.move(
-          temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (AtomicMoveNotSupportedException e) {
       Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING);
     }
   }
 
-  static void createPrivateDirectories(Path directory) throws IOException {
+  /** Creates {@code directory} and missing parents, the new ones with mode 0700. */
+  public static void createPrivateDirectories(Path directory) throws IOException {
     if (!Files.isDirectory(directory)) {
       Files.createDirectories(
           directory,

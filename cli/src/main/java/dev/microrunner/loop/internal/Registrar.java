@@ -23,8 +23,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Registers runners at GitHub on the host and removes them again, keeping the instance journal
- * and the redaction list in step. Thread-safe: loops prepare registrations in the background.
+ * Registers runners at GitHub on the host and removes them again, keeping the instance journal and
+ * the redaction list in step. Thread-safe: loops prepare registrations in the background.
  */
 public final class Registrar {
 
@@ -39,8 +39,8 @@ public final class Registrar {
   private static final Duration DELETE_RETRY_DELAY = Duration.ofMillis(500);
 
   /**
-   * One runner's registration, with the {@code .env} values for its VM (which hold secrets: keep
-   * it in memory only).
+   * One runner's registration, with the {@code .env} values for its VM (which hold secrets: keep it
+   * in memory only).
    *
    * @param githubId the runner's id at GitHub, or -1 when only the name is known (token mode)
    */
@@ -109,12 +109,8 @@ public final class Registrar {
    * @return true if this call removed it, false if it was already gone
    */
   public boolean remove(Registration registration) throws GitHubException, IOException {
-    return remove(registration.name(), registration.githubId(), () -> {});
-  }
-
-  /** Removes a registration known by name and, if not negative, GitHub id. */
-  public boolean remove(String name, long githubId, Runnable afterRemoval)
-      throws GitHubException, IOException {
+    String name = registration.name();
+    long githubId = registration.githubId();
     boolean removed = false;
     long id = githubId;
     if (id < 0) {
@@ -125,7 +121,6 @@ public final class Registrar {
       removed = deleteWithRetry(name, id);
     }
     journal.remove(name);
-    afterRemoval.run();
     return removed;
   }
 
@@ -148,6 +143,20 @@ public final class Registrar {
           throw busy;
         }
       }
+    }
+  }
+
+  /**
+   * Removes a registration that a dead instance recorded (by id, or by name if the id is unknown).
+   */
+  public static void removeAbandoned(GitHubRunnerClient github, String name, long githubId)
+      throws GitHubException {
+    long id = githubId;
+    if (id < 0) {
+      id = github.findRunnerByName(name).map(Runner::id).orElse(-1L);
+    }
+    if (id >= 0) {
+      github.deleteRunner(id);
     }
   }
 
