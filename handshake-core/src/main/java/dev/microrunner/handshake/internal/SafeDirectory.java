@@ -81,6 +81,11 @@ public final class SafeDirectory {
     return new SafeDirectory(directory, privateDirectory, true, nonces);
   }
 
+  /** As {@link #withSharedClaims} with a chosen source of name nonces, for tests. */
+  public static SafeDirectory withSharedClaims(Path directory, Supplier<String> nonces) {
+    return new SafeDirectory(directory, directory, false, nonces);
+  }
+
   public Path directory() {
     return directory;
   }

@@ -103,7 +103,10 @@ abstract class BaseRuntime implements MicroVmRuntime {
       tail = OutputTail.of(errorsOnStdout ? result.stderr() : result.stdout());
     }
     return new RuntimeCommandException(
-        problem, redact(argv), result.exitStatus(), options.redactor().apply(tail));
+        options.redactor().apply(problem),
+        redact(argv),
+        result.exitStatus(),
+        options.redactor().apply(tail));
   }
 
   protected List<String> redact(List<String> argv) {

@@ -1,0 +1,63 @@
+package dev.microrunner.github.sim;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A snapshot of the simulator: its runners and jobs. {@code GET /_sim/state} serves the same in
+ * JSON (snake_case field names).
+ */
+public record SimState(
+    List<RunnerState> runners,
+    List<JobState> jobs,
+    int queuedJobs,
+    int runningJobs,
+    int finishedJobs,
+    int removedRunners,
+    long apiRequests) {
+
+  public SimState {
+    runners = List.copyOf(runners);
+    jobs = List.copyOf(jobs);
+  }
+
+  /** A registered runner; {@code status} is {@code online} or {@code offline}. */
+  public record RunnerState(
+      long id,
+      String name,
+      String scope,
+      String status,
+      boolean busy,
+      List<String> labels,
+      boolean ephemeral) {
+    public RunnerState {
+      labels = List.copyOf(labels);
+    }
+  }
+
+  /**
+   * A job: {@code status} is {@code queued}, {@code in_progress} or {@code completed}; {@code
+   * result} is {@code Succeeded} or {@code Canceled} (runner went away).
+   */
+  public record JobState(
+      long id,
+      String name,
+      List<String> labels,
+      String status,
+      Optional<Long> runnerId,
+      Optional<String> runnerName,
+      Instant queuedAt,
+      Optional<Instant> startedAt,
+      Optional<Instant> finishedAt,
+      Optional<String> result) {
+    public JobState {
+      labels = List.copyOf(labels);
+    }
+  }
+
+  /** The runner called {@code name}, if registered. */
+  public Optional<RunnerState> runner(String name) {
+    return runners.stream().filter(runner -> runner.name().equals(name)).findFirst();
+  }
+}

@@ -1,0 +1,336 @@
+package dev.microrunner.github.sim;
+
+import java.security.PublicKey;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** The simulator's state; every method runs under the store's monitor. */
+final class SimStore {
+
+  private static final SecureRandom RANDOM = new SecureRandom();
+  private static final String UPPER_ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  private static final String ALNUM =
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+  record IssuedToken(String scope, Instant expiresAt) {}
+
+  record App(String appId, PublicKey publicKey, long installationId) {}
+
+  record Group(long id, String name, boolean isDefault) {}
+
+  static final class RunnerRecord {
+    final long id;
+    final String name;
+    final String scope;
+    final List<String> labels;
+    final boolean ephemeral;
+    final long groupId;
+    final String credential;
+    boolean online;
+    Long jobId;
+
+    RunnerRecord(
+        long id,
+        String name,
+        String scope,
+        List<String> labels,
+        boolean ephemeral,
+        long groupId,
+        String credential) {
+      this.id = id;
+      this.name = name;
+      this.scope = scope;
+      this.labels = List.copyOf(labels);
+      this.ephemeral = ephemeral;
+      this.groupId = groupId;
+      this.credential = credential;
+    }
+
+    SimState.RunnerState snapshot() {
+      return new SimState.RunnerState(
+          id, name, scope, online ? "online" : "offline", jobId != null, labels, ephemeral);
+    }
+  }
+
+  static final class JobRecord {
+    final long id;
+    final SimJob job;
+    final Instant queuedAt;
+    Long runnerId;
+    String runnerName;
+    Instant startedAt;
+    Instant finishedAt;
+    String result;
+
+    JobRecord(long id, SimJob job, Instant queuedAt) {
+      this.id = id;
+      this.job = job;
+      this.queuedAt = queuedAt;
+    }
+
+    String status() {
+      return finishedAt != null ? "completed" : startedAt != null ? "in_progress" : "queued";
+    }
+
+    SimState.JobState snapshot() {
+      return new SimState.JobState(
+          id,
+          job.name(),
+          job.labels(),
+          status(),
+          Optional.ofNullable(runnerId),
+          Optional.ofNullable(runnerName),
+          queuedAt,
+          Optional.ofNullable(startedAt),
+          Optional.ofNullable(finishedAt),
+          Optional.ofNullable(result));
+    }
+  }
+
+  final Clock clock;
+  final Duration tokenLifetime;
+  final Set<String> acceptedTokens = ConcurrentHashMap.newKeySet();
+  final Map<String, Instant> installationTokens = new HashMap<>();
+  final Map<String, App> apps = new HashMap<>();
+  final Map<String, IssuedToken> registrationTokens = new HashMap<>();
+  final Map<String, IssuedToken> removeTokens = new HashMap<>();
+  final Map<Long, RunnerRecord> runners = new LinkedHashMap<>();
+  final List<JobRecord> jobs = new ArrayList<>();
+  final List<Group> groups = new ArrayList<>(List.of(new Group(1, "Default", true)));
+  private long nextRunnerId = 1;
+  private long nextJobId = 1;
+  private long nextInstallationId = 1000;
+  int removedRunners;
+  long apiRequests;
+
+  // Faults.
+  int primaryRateLimited;
+  Duration primaryResetAfter = Duration.ZERO;
+  int secondaryRateLimited;
+  Duration secondaryRetryAfter = Duration.ZERO;
+  int serverErrors;
+  int serverErrorStatus = 500;
+  Duration latency = Duration.ZERO;
+
+  SimStore(Clock clock, Duration tokenLifetime) {
+    this.clock = clock;
+    this.tokenLifetime = tokenLifetime;
+  }
+
+  Instant now() {
+    return clock.instant();
+  }
+
+  static String random(String alphabet, int length) {
+    StringBuilder text = new StringBuilder(length);
+    for (int i = 0; i < length; i++) {
+      text.append(alphabet.charAt(RANDOM.nextInt(alphabet.length())));
+    }
+    return text.toString();
+  }
+
+  synchronized IssuedToken issue(
+      Map<String, IssuedToken> tokens, String scope, StringBuilder tokenOut) {
+    String token = random(UPPER_ALNUM, 29);
+    IssuedToken issued = new IssuedToken(scope, now().plus(tokenLifetime));
+    tokens.put(token, issued);
+    tokenOut.append(token);
+    return issued;
+  }
+
+  /** Consumes nothing: registration tokens are reusable until they expire, as on GitHub. */
+  synchronized boolean validToken(Map<String, IssuedToken> tokens, String token, String scope) {
+    IssuedToken issued = tokens.get(token);
+    return issued != null && issued.scope().equals(scope) && now().isBefore(issued.expiresAt());
+  }
+
+  synchronized long registerApp(String appId, PublicKey key) {
+    long installation = nextInstallationId++;
+    apps.put(appId, new App(appId, key, installation));
+    return installation;
+  }
+
+  synchronized String issueInstallationToken() {
+    String token = "ghs_" + random(ALNUM, 36);
+    installationTokens.put(token, now().plus(tokenLifetime));
+    return token;
+  }
+
+  synchronized boolean authenticates(String token) {
+    if (acceptedTokens.contains(token)) {
+      return true;
+    }
+    Instant expiry = installationTokens.get(token);
+    return expiry != null && now().isBefore(expiry);
+  }
+
+  synchronized long addGroup(String name) {
+    long id = groups.stream().mapToLong(Group::id).max().orElse(1) + 1;
+    groups.add(new Group(id, name, false));
+    return id;
+  }
+
+  synchronized Optional<RunnerRecord> runnerNamed(String scope, String name) {
+    return runners.values().stream()
+        .filter(runner -> runner.scope.equals(scope) && runner.name.equalsIgnoreCase(name))
+        .findFirst();
+  }
+
+  synchronized RunnerRecord addRunner(
+      String scope, String name, List<String> labels, boolean ephemeral, long groupId) {
+    RunnerRecord runner =
+        new RunnerRecord(
+            nextRunnerId++, name, scope, labels, ephemeral, groupId, random(ALNUM, 40));
+    runners.put(runner.id, runner);
+    notifyAll();
+    return runner;
+  }
+
+  synchronized Optional<RunnerRecord> runnerByCredential(String credential) {
+    return runners.values().stream()
+        .filter(runner -> runner.credential.equals(credential))
+        .findFirst();
+  }
+
+  synchronized void removeRunner(long id) {
+    RunnerRecord removed = runners.remove(id);
+    if (removed != null) {
+      removedRunners++;
+      if (removed.jobId != null) {
+        finishJob(removed.jobId, "Canceled");
+      }
+      notifyAll();
+    }
+  }
+
+  synchronized List<JobRecord> enqueue(List<SimJob> newJobs) {
+    List<JobRecord> added = new ArrayList<>();
+    for (SimJob job : newJobs) {
+      JobRecord record = new JobRecord(nextJobId++, job, now());
+      jobs.add(record);
+      added.add(record);
+    }
+    notifyAll();
+    return added;
+  }
+
+  /**
+   * Waits up to {@code wait} for a queued job that {@code runner} can take and assigns it. Empty on
+   * timeout or when the runner disappeared or went offline.
+   */
+  synchronized Optional<JobRecord> takeJob(long runnerId, Duration wait)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + wait.toNanos();
+    while (true) {
+      RunnerRecord runner = runners.get(runnerId);
+      if (runner == null || !runner.online) {
+        return Optional.empty();
+      }
+      if (runner.jobId != null) {
+        return Optional.of(job(runner.jobId));
+      }
+      for (JobRecord job : jobs) {
+        if (job.startedAt == null && matches(job.job.labels(), runner.labels)) {
+          job.startedAt = now();
+          job.runnerId = runner.id;
+          job.runnerName = runner.name;
+          runner.jobId = job.id;
+          return Optional.of(job);
+        }
+      }
+      long remaining = deadline - System.nanoTime();
+      if (remaining <= 0) {
+        return Optional.empty();
+      }
+      wait(Math.max(1, remaining / 1_000_000));
+    }
+  }
+
+  private JobRecord job(long id) {
+    return jobs.stream().filter(job -> job.id == id).findFirst().orElseThrow();
+  }
+
+  static boolean matches(List<String> jobLabels, List<String> runnerLabels) {
+    Set<String> have = new java.util.HashSet<>();
+    runnerLabels.forEach(label -> have.add(label.toLowerCase(Locale.ROOT)));
+    return jobLabels.stream().allMatch(label -> have.contains(label.toLowerCase(Locale.ROOT)));
+  }
+
+  /** Finishes the runner's job; an ephemeral runner is then removed, as GitHub does. */
+  synchronized boolean completeJob(long runnerId, long jobId, String result) {
+    RunnerRecord runner = runners.get(runnerId);
+    if (runner == null || runner.jobId == null || runner.jobId != jobId) {
+      return false;
+    }
+    finishJob(jobId, result);
+    runner.jobId = null;
+    if (runner.ephemeral) {
+      removeRunner(runnerId);
+    }
+    notifyAll();
+    return true;
+  }
+
+  private void finishJob(long jobId, String result) {
+    JobRecord job = job(jobId);
+    if (job.finishedAt == null) {
+      job.finishedAt = now();
+      job.result = result;
+    }
+  }
+
+  synchronized void setOnline(long runnerId, boolean online) {
+    RunnerRecord runner = runners.get(runnerId);
+    if (runner == null) {
+      return;
+    }
+    runner.online = online;
+    if (!online && runner.jobId != null) {
+      finishJob(runner.jobId, "Canceled");
+      runner.jobId = null;
+    }
+    notifyAll();
+  }
+
+  synchronized void expireTokens() {
+    Instant now = now();
+    for (Iterator<IssuedToken> it = registrationTokens.values().iterator(); it.hasNext(); ) {
+      if (!now.isBefore(it.next().expiresAt())) {
+        it.remove();
+      }
+    }
+    removeTokens.values().removeIf(token -> !now.isBefore(token.expiresAt()));
+    installationTokens.values().removeIf(expiry -> !now.isBefore(expiry));
+  }
+
+  synchronized SimState snapshot() {
+    int queued = 0;
+    int running = 0;
+    int finished = 0;
+    List<SimState.JobState> jobStates = new ArrayList<>();
+    for (JobRecord job : jobs) {
+      switch (job.status()) {
+        case "queued" -> queued++;
+        case "in_progress" -> running++;
+        default -> finished++;
+      }
+      jobStates.add(job.snapshot());
+    }
+    List<SimState.RunnerState> runnerStates = new ArrayList<>();
+    runners.values().forEach(runner -> runnerStates.add(runner.snapshot()));
+    return new SimState(
+        runnerStates, jobStates, queued, running, finished, removedRunners, apiRequests);
+  }
+}

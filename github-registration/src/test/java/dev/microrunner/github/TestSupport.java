@@ -1,0 +1,91 @@
+package dev.microrunner.github;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.List;
+
+final class TestSupport {
+
+  private TestSupport() {}
+
+  /** A clock tests move by hand; the sleeper below advances it instead of waiting. */
+  static final class MutableClock extends Clock {
+    private Instant now;
+
+    MutableClock(Instant start) {
+      this.now = start;
+    }
+
+    synchronized void advance(Duration duration) {
+      now = now.plus(duration);
+    }
+
+    @Override
+    public synchronized Instant instant() {
+      return now;
+    }
+
+    @Override
+    public ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      return this;
+    }
+  }
+
+  /** Records the waits and moves the clock forward by them. */
+  static final class RecordingSleeper implements Sleeper {
+    private final MutableClock clock;
+    final List<Duration> sleeps = new ArrayList<>();
+
+    RecordingSleeper(MutableClock clock) {
+      this.clock = clock;
+    }
+
+    @Override
+    public synchronized void sleep(Duration duration) {
+      sleeps.add(duration);
+      clock.advance(duration);
+    }
+  }
+
+  static KeyPair rsaKeyPair() throws NoSuchAlgorithmException {
+    KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+    generator.initialize(2048);
+    return generator.generateKeyPair();
+  }
+
+  static Path writePkcs8Pem(Path file, KeyPair keys) throws IOException {
+    return Files.writeString(file, pem("PRIVATE KEY", keys.getPrivate().getEncoded()));
+  }
+
+  /** GitHub's format: the RSAPrivateKey inside the JDK's PKCS#8 encoding (26-byte header). */
+  static Path writePkcs1Pem(Path file, KeyPair keys) throws IOException {
+    byte[] pkcs8 = keys.getPrivate().getEncoded();
+    if (pkcs8[22] != 0x04) {
+      throw new IllegalStateException("unexpected PKCS#8 layout");
+    }
+    return Files.writeString(
+        file, pem("RSA PRIVATE KEY", Arrays.copyOfRange(pkcs8, 26, pkcs8.length)));
+  }
+
+  private static String pem(String type, byte[] der) {
+    String body = Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(der);
+    return "-----BEGIN " + type + "-----\n" + body + "\n-----END " + type + "-----\n";
+  }
+}

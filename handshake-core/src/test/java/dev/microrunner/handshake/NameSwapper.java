@@ -1,0 +1,88 @@
+package dev.microrunner.handshake;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A hostile guest that keeps replacing one name with a regular file, a symbolic link to a canary
+ * and a FIFO, each swap an atomic rename, until stopped.
+ */
+final class NameSwapper implements AutoCloseable {
+  private final Path target;
+  private final Path canary;
+  private final byte[] fileContent;
+  private final Path staging;
+  private final int fifos;
+  private final AtomicBoolean stop = new AtomicBoolean();
+  private final AtomicInteger swaps = new AtomicInteger();
+  private final Thread thread;
+  private volatile Throwable failure;
+
+  NameSwapper(Path target, Path canary, byte[] fileContent, Path staging, int fifos)
+      throws IOException, InterruptedException {
+    this.target = target;
+    this.canary = canary;
+    this.fileContent = fileContent;
+    this.staging = Files.createDirectory(staging);
+    this.fifos = fifos;
+    Path[] names = new Path[fifos];
+    for (int i = 0; i < fifos; i++) {
+      names[i] = staging.resolve("fifo-" + i);
+    }
+    HostileFiles.mkfifo(names);
+    thread = new Thread(this::run, "hostile-swapper");
+    thread.setDaemon(true);
+  }
+
+  NameSwapper start() {
+    thread.start();
+    return this;
+  }
+
+  int swaps() {
+    return swaps.get();
+  }
+
+  private void run() {
+    int fifo = 0;
+    try {
+      for (int i = 0; !stop.get(); i++) {
+        Path next;
+        switch (i % 3) {
+          case 0:
+            next = Files.write(staging.resolve("file-" + i), fileContent);
+            break;
+          case 1:
+            next = Files.createSymbolicLink(staging.resolve("link-" + i), canary);
+            break;
+          default:
+            if (fifo >= fifos) {
+              continue;
+            }
+            next = staging.resolve("fifo-" + fifo++);
+            break;
+        }
+        Files.move(next, target, StandardCopyOption.ATOMIC_MOVE);
+        swaps.incrementAndGet();
+      }
+    } catch (NoSuchFileException ignored) {
+      // the test's directory went away
+    } catch (Throwable e) {
+      failure = e;
+    }
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    stop.set(true);
+    thread.join(10_000);
+    if (failure != null) {
+      throw new AssertionError("swapper failed", failure);
+    }
+  }
+}

@@ -1,0 +1,35 @@
+package dev.microrunner.vm.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ChildEnvironmentTest {
+  @Test
+  void passesOnlyAllowListedVariablesPlusAdditions() {
+    Map<String, String> parent =
+        Map.of(
+            "PATH", "/usr/bin",
+            "HOME", "/root",
+            "XDG_RUNTIME_DIR", "/run/user/0",
+            "CONTAINERS_STORAGE_CONF", "/etc/s.conf",
+            "GITHUB_TOKEN", "ghp_secret",
+            "RUNNER_PAT", "pat",
+            "AWS_SECRET_ACCESS_KEY", "aws",
+            "JAVA_TOOL_OPTIONS", "-Dx");
+
+    Map<String, String> child =
+        ChildEnvironment.of(
+            parent, Map.of("CONTAINERS_CONF", "/tmp/c.conf", "PATH", "/fake:/usr/bin"));
+
+    assertEquals(
+        Map.of(
+            "PATH", "/fake:/usr/bin",
+            "HOME", "/root",
+            "XDG_RUNTIME_DIR", "/run/user/0",
+            "CONTAINERS_STORAGE_CONF", "/etc/s.conf",
+            "CONTAINERS_CONF", "/tmp/c.conf"),
+        child);
+  }
+}
