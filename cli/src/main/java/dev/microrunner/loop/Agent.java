@@ -9,8 +9,11 @@ import dev.microrunner.handshake.LoopSecret;
 import dev.microrunner.handshake.TerminationWatch;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -49,6 +52,7 @@ public final class Agent {
   private Process runner;
   private boolean stopping;
   private boolean terminatedByHost;
+  private Path privateCopy;
 
   /**
    * @param environment this process's environment (where {@code RUNNER_INSTALL} is looked up, and
@@ -99,6 +103,29 @@ public final class Agent {
     if (settings.user.equals("root")) {
       runnerEnvironment.put("RUNNER_ALLOW_RUNASROOT", "1");
     }
+    if (token != null && Files.exists(install.orElseThrow().resolve(".runner"))) {
+      // A configured installation shared by several runners (the process runtime on a host):
+      // config.sh would refuse it, so this runner configures a private copy.
+      Path copy = privateCopy(install.get());
+      LOG.info("{} is configured already; configuring a private copy in {}", install.get(), copy);
+      install = Optional.of(copy);
+    }
+    try {
+      return runRunner(settings, install, jitConfig, token, runnerEnvironment);
+    } finally {
+      if (privateCopy != null) {
+        deleteTree(privateCopy);
+      }
+    }
+  }
+
+  private int runRunner(
+      Settings settings,
+      Optional<Path> install,
+      String jitConfig,
+      String token,
+      Map<String, String> runnerEnvironment)
+      throws AgentException, IOException, InterruptedException {
     if (token != null) {
       int status = configure(install.orElseThrow(), settings, token, runnerEnvironment);
       if (status != 0) {
@@ -194,6 +221,35 @@ public final class Agent {
         .filter(ProcessHandle::isAlive)
         .forEach(ProcessHandle::destroyForcibly);
     process.destroyForcibly();
+  }
+
+  private Path privateCopy(Path install) throws IOException {
+    privateCopy = Files.createTempDirectory("microrunner-runner-");
+    try (Stream<Path> files = Files.walk(install)) {
+      for (Path source : files.toList()) {
+        String name = source.getFileName() == null ? "" : source.getFileName().toString();
+        if (name.equals(".runner") || name.equals(".credentials")) {
+          continue;
+        }
+        Path target = privateCopy.resolve(install.relativize(source).toString());
+        if (Files.isDirectory(source, LinkOption.NOFOLLOW_LINKS)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(source, target, StandardCopyOption.COPY_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
+        }
+      }
+    }
+    return privateCopy;
+  }
+
+  private static void deleteTree(Path root) {
+    try (Stream<Path> files = Files.walk(root)) {
+      for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(file);
+      }
+    } catch (IOException e) {
+      LOG.warn("Could not delete {}: {}", root, e.getMessage());
+    }
   }
 
   private void checkTokenFile() throws AgentException {
