@@ -40,6 +40,9 @@ public final class Agent {
 
   private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
 
+  private static final Path DOCKER_SOCKET = Path.of("/var/run/docker.sock");
+  private static final java.time.Duration DOCKER_SOCKET_TIMEOUT = java.time.Duration.ofSeconds(60);
+
   /** Exit status when the agent is told to stop before the runner started. */
   public static final int STATUS_SIGNALLED = 143;
 
@@ -53,6 +56,7 @@ public final class Agent {
   private boolean stopping;
   private boolean terminatedByHost;
   private Path privateCopy;
+  private Process dockerService;
 
   /**
    * @param environment this process's environment (where {@code RUNNER_INSTALL} is looked up, and
@@ -113,6 +117,9 @@ public final class Agent {
     try {
       return runRunner(settings, install, jitConfig, token, runnerEnvironment);
     } finally {
+      if (dockerService != null) {
+        dockerService.destroy();
+      }
       if (privateCopy != null) {
         deleteTree(privateCopy);
       }
@@ -135,6 +142,7 @@ public final class Agent {
     } else {
       runnerEnvironment.put("ACTIONS_RUNNER_INPUT_JITCONFIG", jitConfig);
     }
+    startDockerService();
     handshake.publishRegistration("runner " + settings.name + " registered\n");
     List<String> command =
         config.command().isEmpty()
@@ -221,6 +229,63 @@ public final class Agent {
         .filter(ProcessHandle::isAlive)
         .forEach(ProcessHandle::destroyForcibly);
     process.destroyForcibly();
+  }
+
+  /**
+   * {@code podman system service} on the docker socket, given to the {@code docker} group, as the
+   * images promise their jobs. Automatic only as root inside a VM: on a host (the process runtime)
+   * it would take over the host's docker socket.
+   */
+  private void startDockerService() throws AgentException, IOException, InterruptedException {
+    boolean inVm = handshake.directory().equals(Path.of("/_environment"));
+    boolean wanted =
+        switch (config.dockerService()) {
+          case ON -> true;
+          case OFF -> false;
+          case AUTO ->
+              inVm
+                  && currentUser.equals("root")
+                  && onPath("podman")
+                  && !Files.exists(DOCKER_SOCKET, LinkOption.NOFOLLOW_LINKS);
+        };
+    if (!wanted) {
+      return;
+    }
+    LOG.info("Serving {} with podman for the jobs' docker commands", DOCKER_SOCKET);
+    // ProcessBuilder: a background service that lives as long as the agent, with the console
+    // inherited; commons-exec would add pump threads and hide the Process to destroy.
+    ProcessBuilder builder =
+        new ProcessBuilder("podman", "system", "service", "--time=0", "unix://" + DOCKER_SOCKET)
+            .inheritIO();
+    builder.environment().clear();
+    builder.environment().putAll(environment);
+    dockerService = builder.start();
+    long deadline = System.nanoTime() + DOCKER_SOCKET_TIMEOUT.toNanos();
+    while (!Files.exists(DOCKER_SOCKET, LinkOption.NOFOLLOW_LINKS)) {
+      if (!dockerService.isAlive() || System.nanoTime() - deadline > 0) {
+        throw new AgentException(
+            "podman system service did not create "
+                + DOCKER_SOCKET
+                + " within "
+                + DOCKER_SOCKET_TIMEOUT.toSeconds()
+                + " s");
+      }
+      dockerService.waitFor(50, TimeUnit.MILLISECONDS);
+    }
+    try {
+      Files.setAttribute(
+          DOCKER_SOCKET,
+          "posix:group",
+          DOCKER_SOCKET
+              .getFileSystem()
+              .getUserPrincipalLookupService()
+              .lookupPrincipalByGroupName("docker"),
+          LinkOption.NOFOLLOW_LINKS);
+      Files.setPosixFilePermissions(
+          DOCKER_SOCKET, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw----"));
+    } catch (java.nio.file.attribute.UserPrincipalNotFoundException e) {
+      LOG.warn("No docker group: only root can use {}", DOCKER_SOCKET);
+    }
   }
 
   private Path privateCopy(Path install) throws IOException {

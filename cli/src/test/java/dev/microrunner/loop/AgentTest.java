@@ -91,7 +91,8 @@ class AgentTest {
             Optional.empty(),
             List.of(),
             Duration.ofMillis(50),
-            Duration.ofSeconds(5));
+            Duration.ofSeconds(5),
+            AgentConfig.DockerService.OFF);
     Map<String, String> environment =
         Map.of(
             "PATH", System.getenv("PATH"),
