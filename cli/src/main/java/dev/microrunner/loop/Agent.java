@@ -40,7 +40,7 @@ public final class Agent {
 
   private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
 
-  private static final Path DOCKER_SOCKET = Path.of("/var/run/docker.sock");
+  private static final Path DEFAULT_dockerSocket = Path.of("/var/run/docker.sock");
   private static final java.time.Duration DOCKER_SOCKET_TIMEOUT = java.time.Duration.ofSeconds(60);
 
   /** Exit status when the agent is told to stop before the runner started. */
@@ -49,6 +49,7 @@ public final class Agent {
   private final AgentConfig config;
   private final Map<String, String> environment;
   private final String currentUser;
+  private final Path dockerSocket;
   private final Object lock = new Object();
   private GuestHandshake handshake;
   private LoopSecret secret;
@@ -64,9 +65,14 @@ public final class Agent {
    * @param currentUser the user this process runs as
    */
   public Agent(AgentConfig config, Map<String, String> environment, String currentUser) {
+    this(config, environment, currentUser, DEFAULT_dockerSocket);
+  }
+
+  Agent(AgentConfig config, Map<String, String> environment, String currentUser, Path socket) {
     this.config = config;
     this.environment = Map.copyOf(environment);
     this.currentUser = currentUser;
+    this.dockerSocket = socket;
   }
 
   /** An agent for this process: its environment and user. */
@@ -245,27 +251,34 @@ public final class Agent {
           case AUTO ->
               inVm
                   && currentUser.equals("root")
-                  && onPath("podman")
-                  && !Files.exists(DOCKER_SOCKET, LinkOption.NOFOLLOW_LINKS);
+                  && find("podman").isPresent()
+                  && !Files.exists(dockerSocket, LinkOption.NOFOLLOW_LINKS);
         };
     if (!wanted) {
       return;
     }
-    LOG.info("Serving {} with podman for the jobs' docker commands", DOCKER_SOCKET);
+    LOG.info("Serving {} with podman for the jobs' docker commands", dockerSocket);
     // ProcessBuilder: a background service that lives as long as the agent, with the console
     // inherited; commons-exec would add pump threads and hide the Process to destroy.
     ProcessBuilder builder =
-        new ProcessBuilder("podman", "system", "service", "--time=0", "unix://" + DOCKER_SOCKET)
+        new ProcessBuilder(
+                find("podman")
+                    .orElseThrow(() -> new AgentException("podman is not installed"))
+                    .toString(),
+                "system",
+                "service",
+                "--time=0",
+                "unix://" + dockerSocket)
             .inheritIO();
     builder.environment().clear();
     builder.environment().putAll(environment);
     dockerService = builder.start();
     long deadline = System.nanoTime() + DOCKER_SOCKET_TIMEOUT.toNanos();
-    while (!Files.exists(DOCKER_SOCKET, LinkOption.NOFOLLOW_LINKS)) {
+    while (!Files.exists(dockerSocket, LinkOption.NOFOLLOW_LINKS)) {
       if (!dockerService.isAlive() || System.nanoTime() - deadline > 0) {
         throw new AgentException(
             "podman system service did not create "
-                + DOCKER_SOCKET
+                + dockerSocket
                 + " within "
                 + DOCKER_SOCKET_TIMEOUT.toSeconds()
                 + " s");
@@ -274,17 +287,17 @@ public final class Agent {
     }
     try {
       Files.setAttribute(
-          DOCKER_SOCKET,
+          dockerSocket,
           "posix:group",
-          DOCKER_SOCKET
+          dockerSocket
               .getFileSystem()
               .getUserPrincipalLookupService()
               .lookupPrincipalByGroupName("docker"),
           LinkOption.NOFOLLOW_LINKS);
       Files.setPosixFilePermissions(
-          DOCKER_SOCKET, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw----"));
+          dockerSocket, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw----"));
     } catch (java.nio.file.attribute.UserPrincipalNotFoundException e) {
-      LOG.warn("No docker group: only root can use {}", DOCKER_SOCKET);
+      LOG.warn("No docker group: only root can use {}", dockerSocket);
     }
   }
 
@@ -449,11 +462,18 @@ public final class Agent {
               + "', not root");
     }
     List<String> wrapped = new ArrayList<>();
-    if (onPath("runuser")) {
-      wrapped.addAll(List.of("runuser", "-u", user, "--"));
-    } else if (onPath("setpriv")) {
+    Optional<Path> runuser = find("runuser");
+    Optional<Path> setpriv = find("setpriv");
+    if (runuser.isPresent()) {
+      wrapped.addAll(List.of(runuser.get().toString(), "-u", user, "--"));
+    } else if (setpriv.isPresent()) {
       wrapped.addAll(
-          List.of("setpriv", "--reuid=" + user, "--regid=" + user, "--init-groups", "--"));
+          List.of(
+              setpriv.get().toString(),
+              "--reuid=" + user,
+              "--regid=" + user,
+              "--init-groups",
+              "--"));
     } else {
       throw new AgentException("neither runuser nor setpriv is installed to switch to " + user);
     }
@@ -461,13 +481,14 @@ public final class Agent {
     return wrapped;
   }
 
-  private boolean onPath(String program) {
+  /** The program on this agent's PATH (the child's lookup must not depend on the JVM's). */
+  private Optional<Path> find(String program) {
     String path = environment.getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
     for (String dir : path.split(":")) {
       if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, program))) {
-        return true;
+        return Optional.of(Path.of(dir, program));
       }
     }
-    return false;
+    return Optional.empty();
   }
 }
