@@ -6,6 +6,7 @@ import dev.microrunner.github.GitHubNotFoundException;
 import dev.microrunner.github.GitHubPermissionException;
 import dev.microrunner.github.GitHubValidationException;
 import dev.microrunner.github.InvalidCredentialsException;
+import dev.microrunner.handshake.HandshakeException;
 import dev.microrunner.handshake.HandshakeFile;
 import dev.microrunner.handshake.HostLoopDirectory;
 import dev.microrunner.handshake.LoopSecret;
@@ -171,7 +172,12 @@ public final class RunnerLoop {
           continue;
         }
         Iteration iteration = new Iteration(registration);
-        iteration.run();
+        try {
+          iteration.run();
+        } catch (HandshakeException e) {
+          // The guest writes in that directory: what it plants may fail this VM, not the loop.
+          iteration.failure = "handshake with " + iteration.id + " failed: " + e.getMessage();
+        }
         if (iteration.breakRequested) {
           LOG.info(
               "Loop {}: break file of {} holds the secret, ending the loop", loop, iteration.id);
