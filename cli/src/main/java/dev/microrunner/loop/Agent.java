@@ -120,7 +120,9 @@ public final class Agent {
       LOG.info("{} is configured already; configuring a private copy in {}", install.get(), copy);
       install = Optional.of(copy);
     }
-    try {
+    // Watched from now on: a .trm during config.sh or before the runner starts counts too.
+    try (TerminationWatch watch =
+        handshake.watchTermination(secret, config.pollInterval(), this::terminatedByHost)) {
       return runRunner(settings, install, jitConfig, token, runnerEnvironment);
     } finally {
       if (dockerService != null) {
@@ -156,7 +158,7 @@ public final class Agent {
             : config.command();
     synchronized (lock) {
       if (stopping) {
-        return STATUS_SIGNALLED;
+        return terminatedByHost ? 0 : STATUS_SIGNALLED;
       }
       // ProcessBuilder, not commons-exec: stopping the runner means signalling its whole process
       // tree (run.sh, Runner.Listener, the job's processes), which needs the Process handle that
@@ -167,11 +169,7 @@ public final class Agent {
       builder.environment().putAll(runnerEnvironment);
       runner = builder.start();
     }
-    int status;
-    try (TerminationWatch watch =
-        handshake.watchTermination(secret, config.pollInterval(), this::terminatedByHost)) {
-      status = runner.waitFor();
-    }
+    int status = runner.waitFor();
     synchronized (lock) {
       if (terminatedByHost) {
         LOG.info("Runner {} terminated at the host's request (status {})", settings.name, status);
