@@ -23,7 +23,7 @@ import picocli.CommandLine.Parameters;
       "The entrypoint inside a VM: reads and deletes the .env file, registers and runs one"
           + " ephemeral actions/runner, and answers the host's .trm. Values in the .env file win"
           + " over these options.",
-      "The runner is actions/runner's run.sh in RUNNER_INSTALL (default /home/runner, then"
+      "The runner is actions/runner's run.sh in RUNNER_INSTALL or MICRORUNNER_RUNNER_DIR (default /home/runner, then"
           + " /opt/actions-runner), or the command after --.",
     })
 public final class AgentCommand implements Callable<Integer> {
