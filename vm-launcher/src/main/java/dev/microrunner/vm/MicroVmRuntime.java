@@ -32,7 +32,10 @@ public interface MicroVmRuntime extends AutoCloseable {
    */
   void delete(String vmName) throws VmException;
 
-  /** Stops forwarding console output; does not stop VMs (callers stop them through handles). */
+  /**
+   * Stops the VMs this runtime object started that are still running (10 s grace each), so that a
+   * forgotten handle does not leak a VM. Callers normally stop VMs through their handles first.
+   */
   @Override
   void close();
 }

@@ -11,6 +11,7 @@ import java.util.Optional;
 public class RuntimeCommandException extends VmException {
   private static final long serialVersionUID = 1L;
 
+  private final String problem;
   private final List<String> command;
   private final Integer exitStatus;
   private final String outputTail;
@@ -23,6 +24,7 @@ public class RuntimeCommandException extends VmException {
   public RuntimeCommandException(
       String problem, List<String> command, Integer exitStatus, String outputTail) {
     super(message(problem, command, exitStatus, outputTail));
+    this.problem = problem;
     this.command = List.copyOf(command);
     this.exitStatus = exitStatus;
     this.outputTail = outputTail;
@@ -39,6 +41,11 @@ public class RuntimeCommandException extends VmException {
       message.append(": ").append(outputTail.strip());
     }
     return message.toString();
+  }
+
+  /** What failed, without the command ("cannot create VM x"). */
+  public String problem() {
+    return problem;
   }
 
   /** The command line, with secrets redacted. */

@@ -80,6 +80,15 @@ public record VmOwner(
   }
 
   static String localHostName() {
+    return LocalHost.NAME;
+  }
+
+  /** Resolved once: the lookup can be slow, and liveness checks run per listed VM. */
+  private static final class LocalHost {
+    static final String NAME = lookUpHostName();
+  }
+
+  private static String lookUpHostName() {
     try {
       String name = InetAddress.getLocalHost().getHostName();
       return sanitize(name);

@@ -242,6 +242,27 @@ class ArgvTest {
   }
 
   @Test
+  void runnerFailuresAreRedactedToo() throws Exception {
+    String token = "github_pat_" + "11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz";
+    CommandRunner timingOut =
+        new RecordingCommandRunner() {
+          @Override
+          public Result run(Command command) throws RuntimeCommandException {
+            throw new RuntimeCommandException(
+                "timed out after PT2M", List.of("podman", "pull", token), null, "auth " + token);
+          }
+        };
+    try (MicroVmRuntime runtime = MicroVmRuntimes.create("podman+krun", options(timingOut))) {
+      RuntimeCommandException failure =
+          assertThrows(
+              RuntimeCommandException.class, () -> runtime.pull("img:1", PullPolicy.ALWAYS));
+      assertFalse(failure.getMessage().contains(token), failure.getMessage());
+      assertTrue(failure.getMessage().contains("timed out"), failure.getMessage());
+      assertEquals(null, failure.getCause(), "the unredacted original is not chained");
+    }
+  }
+
+  @Test
   void pullRunsOnlyWhenThePolicySaysSo() throws Exception {
     RecordingCommandRunner present = new RecordingCommandRunner();
     try (MicroVmRuntime runtime = MicroVmRuntimes.create("podman+krun", options(present))) {

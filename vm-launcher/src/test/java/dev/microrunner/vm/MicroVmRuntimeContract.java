@@ -193,6 +193,34 @@ abstract class MicroVmRuntimeContract {
   }
 
   @Test
+  void stopsAVmRightAfterStartingIt() throws Exception {
+    VmHandle vm = start(runtime, shell(name("hasty"), LOOP).build());
+
+    vm.stop(Duration.ofSeconds(1));
+
+    assertFalse(vm.isRunning());
+    assertTrue(vm.exitStatus().isPresent());
+    await().atMost(EXIT_TIMEOUT).until(() -> !names(runtime.list()).contains(vm.name()));
+  }
+
+  @Test
+  void keepsDeliveringConsoleLinesWhenAListenerThrows() throws Exception {
+    ConsoleListener failing =
+        (vmName, line) -> {
+          console.line(vmName, line);
+          throw new IllegalStateException("listener bug");
+        };
+    VmHandle vm =
+        runtime.start(
+            shell(name("listener"), "i=0; while [ $i -lt 200 ]; do echo line$i; i=$((i+1)); done")
+                .build(),
+            failing);
+
+    assertEquals(0, awaitExit(vm));
+    assertTrue(console.of(vm.name()).contains("line199"), console.of(vm.name()).toString());
+  }
+
+  @Test
   void stopOfAnEndedVmDoesNothing() throws Exception {
     VmHandle vm = start(runtime, shell(name("done"), "exit 4").build());
     assertEquals(4, awaitExit(vm));

@@ -10,7 +10,7 @@ import java.util.function.Function;
  * A {@link CommandRunner} that records commands instead of running them: the unit seam for
  * exact-argv tests. Started commands end at once with status 0.
  */
-final class RecordingCommandRunner implements CommandRunner {
+class RecordingCommandRunner implements CommandRunner {
   final List<Command> commands = new CopyOnWriteArrayList<>();
   private final Function<List<String>, Result> answers;
 
@@ -23,7 +23,7 @@ final class RecordingCommandRunner implements CommandRunner {
   }
 
   @Override
-  public Result run(Command command) {
+  public Result run(Command command) throws RuntimeCommandException {
     commands.add(command);
     return answers.apply(command.argv());
   }

@@ -4,6 +4,7 @@ import dev.microrunner.vm.Availability;
 import dev.microrunner.vm.CommandRunner;
 import dev.microrunner.vm.CommandRunner.Command;
 import dev.microrunner.vm.CommandRunner.Result;
+import dev.microrunner.vm.CommandRunner.Running;
 import dev.microrunner.vm.MicroVmRuntime;
 import dev.microrunner.vm.RuntimeCommandException;
 import dev.microrunner.vm.RuntimeOptions;
@@ -84,11 +85,38 @@ abstract class BaseRuntime implements MicroVmRuntime {
   protected Result runTool(
       String problem, List<String> argv, boolean errorsOnStdout, Set<Integer> accepted)
       throws VmException {
-    Result result = runner().run(Command.of(argv, toolEnvironment).withTimeout(TOOL_TIMEOUT));
+    Result result = execute(Command.of(argv, toolEnvironment).withTimeout(TOOL_TIMEOUT));
     if (!accepted.contains(result.exitStatus())) {
       throw failure(problem, argv, result, errorsOnStdout);
     }
     return result;
+  }
+
+  /** Runs a command; the runner's own failures (timeout, launch) come back redacted. */
+  protected Result execute(Command command) throws VmException {
+    try {
+      return runner().run(command);
+    } catch (RuntimeCommandException e) {
+      throw redacted(e);
+    }
+  }
+
+  /** Starts a command; the runner's own failures come back redacted. */
+  protected Running launch(Command command) throws VmException {
+    try {
+      return runner().start(command);
+    } catch (RuntimeCommandException e) {
+      throw redacted(e);
+    }
+  }
+
+  /** Not chained to the original, whose message is unredacted. */
+  private RuntimeCommandException redacted(RuntimeCommandException e) {
+    return new RuntimeCommandException(
+        options.redactor().apply(e.problem()),
+        redact(e.command()),
+        e.exitStatus().orElse(null),
+        options.redactor().apply(e.outputTail()));
   }
 
   protected Result runTool(String problem, List<String> argv, boolean errorsOnStdout)

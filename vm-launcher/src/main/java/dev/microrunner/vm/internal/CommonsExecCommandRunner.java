@@ -14,17 +14,22 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import org.apache.commons.exec.CommandLine;
-import org.apache.commons.exec.DefaultExecuteResultHandler;
 import org.apache.commons.exec.DefaultExecutor;
 import org.apache.commons.exec.ExecuteException;
+import org.apache.commons.exec.ExecuteResultHandler;
 import org.apache.commons.exec.ExecuteWatchdog;
 import org.apache.commons.exec.LogOutputStream;
 import org.apache.commons.exec.PumpStreamHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** {@link CommandRunner} over Apache Commons Exec. */
 public final class CommonsExecCommandRunner implements CommandRunner {
+  private static final Logger LOG = LoggerFactory.getLogger(CommonsExecCommandRunner.class);
 
   @Override
   public Result run(Command command) throws VmException {
@@ -44,7 +49,7 @@ public final class CommonsExecCommandRunner implements CommandRunner {
     try {
       started.resultHandler.waitFor();
     } catch (InterruptedException e) {
-      started.watchdog.destroyProcess();
+      started.process.thenAccept(Process::destroyForcibly);
       Thread.currentThread().interrupt();
       throw new VmException("interrupted while running " + command.argv().get(0), e);
     }
@@ -109,14 +114,7 @@ public final class CommonsExecCommandRunner implements CommandRunner {
     for (String argument : command.argv().subList(1, command.argv().size())) {
       line.addArgument(argument, false);
     }
-    DefaultExecuteResultHandler resultHandler =
-        new DefaultExecuteResultHandler() {
-          @Override
-          public void onProcessFailed(ExecuteException e) {
-            processFuture.completeExceptionally(e);
-            super.onProcessFailed(e);
-          }
-        };
+    ResultHandler resultHandler = new ResultHandler(processFuture);
     try {
       executor.execute(line, command.environment(), resultHandler);
     } catch (IOException e) {
@@ -126,12 +124,67 @@ public final class CommonsExecCommandRunner implements CommandRunner {
   }
 
   private record Started(
-      CompletableFuture<Process> process,
-      DefaultExecuteResultHandler resultHandler,
-      ExecuteWatchdog watchdog) {}
+      CompletableFuture<Process> process, ResultHandler resultHandler, ExecuteWatchdog watchdog) {}
+
+  /**
+   * Completes a future instead of polling: commons-exec's DefaultExecuteResultHandler sleeps in 50
+   * ms steps, which would add up to 50 ms to every VM start/stop round trip.
+   */
+  private static final class ResultHandler implements ExecuteResultHandler {
+    private final CompletableFuture<Process> process;
+    private final CompletableFuture<Integer> exit = new CompletableFuture<>();
+    private volatile ExecuteException exception;
+
+    ResultHandler(CompletableFuture<Process> process) {
+      this.process = process;
+    }
+
+    @Override
+    public void onProcessComplete(int exitValue) {
+      exit.complete(exitValue);
+    }
+
+    @Override
+    public void onProcessFailed(ExecuteException e) {
+      exception = e;
+      process.completeExceptionally(e);
+      exit.complete(e.getExitValue());
+    }
+
+    ExecuteException getException() {
+      return exception;
+    }
+
+    boolean hasResult() {
+      return exit.isDone();
+    }
+
+    int getExitValue() {
+      return exit.join();
+    }
+
+    void waitFor() throws InterruptedException {
+      try {
+        exit.get();
+      } catch (ExecutionException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    void waitFor(Duration timeout) throws InterruptedException {
+      try {
+        exit.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+      } catch (TimeoutException e) {
+        // the caller looks at hasResult()
+      } catch (ExecutionException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+  }
 
   private static final class LineStream extends LogOutputStream {
     private final Consumer<String> sink;
+    private boolean listenerFailed;
 
     LineStream(Consumer<String> sink) {
       super(1, StandardCharsets.UTF_8);
@@ -140,15 +193,23 @@ public final class CommonsExecCommandRunner implements CommandRunner {
 
     @Override
     protected void processLine(String line, int level) {
-      sink.accept(line);
+      try {
+        sink.accept(line);
+      } catch (RuntimeException e) {
+        // A failing listener must not stop the pump: the child would block on a full pipe.
+        if (!listenerFailed) {
+          listenerFailed = true;
+          LOG.warn("output listener failed; later failures of this stream are not logged", e);
+        }
+      }
     }
   }
 
   private static final class ProcessRunning implements Running {
     private final Process process;
-    private final DefaultExecuteResultHandler resultHandler;
+    private final ResultHandler resultHandler;
 
-    ProcessRunning(Process process, DefaultExecuteResultHandler resultHandler) {
+    ProcessRunning(Process process, ResultHandler resultHandler) {
       this.process = process;
       this.resultHandler = resultHandler;
     }

@@ -71,7 +71,7 @@ public final class KrunvmRuntime extends BaseRuntime {
     String buildah = tool("buildah").toString();
     if (policy != PullPolicy.ALWAYS) {
       List<String> inspect = List.of(buildah, "inspect", "--type", "image", image);
-      Result result = runner().run(Command.of(inspect, toolEnvironment).withTimeout(TOOL_TIMEOUT));
+      Result result = execute(Command.of(inspect, toolEnvironment).withTimeout(TOOL_TIMEOUT));
       if (result.exitStatus() == 0) {
         return;
       }
@@ -81,7 +81,7 @@ public final class KrunvmRuntime extends BaseRuntime {
       }
     }
     List<String> pull = List.of(buildah, "pull", "--quiet", image);
-    Result result = runner().run(Command.of(pull, toolEnvironment).withTimeout(PULL_TIMEOUT));
+    Result result = execute(Command.of(pull, toolEnvironment).withTimeout(PULL_TIMEOUT));
     if (result.exitStatus() != 0) {
       throw failure("cannot pull image " + image, pull, result, false);
     }
@@ -171,12 +171,11 @@ public final class KrunvmRuntime extends BaseRuntime {
     try {
       runTool("cannot create VM " + spec.name(), create, true);
       process =
-          runner()
-              .start(
-                  Command.of(start, toolEnvironment)
-                      .withOutput(
-                          line -> console.line(spec.name(), line),
-                          line -> console.line(spec.name(), line)));
+          launch(
+              Command.of(start, toolEnvironment)
+                  .withOutput(
+                      line -> console.line(spec.name(), line),
+                      line -> console.line(spec.name(), line)));
     } catch (VmException e) {
       deleteDefinition(spec.name());
       records.remove(spec.name());
@@ -184,7 +183,15 @@ public final class KrunvmRuntime extends BaseRuntime {
     }
     long pid = process.process().map(ProcessHandle::pid).orElse(0L);
     long startMillis = process.process().map(OwnershipStore::startMillis).orElse(0L);
-    records.write(new OwnershipStore.Entry(spec.name(), OwnerLabels.of(owner()), pid, startMillis));
+    try {
+      records.write(
+          new OwnershipStore.Entry(spec.name(), OwnerLabels.of(owner()), pid, startMillis));
+    } catch (VmException e) {
+      process.process().ifPresentOrElse(ProcessTree::kill, process::kill);
+      deleteDefinition(spec.name());
+      records.remove(spec.name());
+      throw e;
+    }
     RunningVm vm =
         new RunningVm(
             spec.name(),
@@ -265,7 +272,7 @@ public final class KrunvmRuntime extends BaseRuntime {
 
   private void deleteDefinition(String vmName) throws VmException {
     List<String> delete = List.of(tool("krunvm").toString(), "delete", vmName);
-    Result result = runner().run(Command.of(delete, toolEnvironment).withTimeout(TOOL_TIMEOUT));
+    Result result = execute(Command.of(delete, toolEnvironment).withTimeout(TOOL_TIMEOUT));
     boolean alreadyGone =
         result.exitStatus() == KRUNVM_ERROR
             && result.stdout().stream().anyMatch(line -> line.contains("No VM found"));

@@ -61,14 +61,14 @@ final class OwnershipStore {
     try {
       Files.createDirectories(directory);
       Path target = file(entry.name());
-      Path temporary = Files.createTempFile(directory, "." + entry.name(), ".tmp");
+      // VM names are unique per host, so a fixed temporary name is enough (and cheaper than
+      // createTempFile, which draws from SecureRandom on every VM start).
+      Path temporary = directory.resolve("." + entry.name() + ".tmp");
+      Files.write(temporary, JSON.writeValueAsBytes(entry));
       try {
-        JSON.writeValue(temporary.toFile(), entry);
-        try {
-          Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE);
-        } catch (AtomicMoveNotSupportedException e) {
-          Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING);
-        }
+        Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING);
       } finally {
         Files.deleteIfExists(temporary);
       }

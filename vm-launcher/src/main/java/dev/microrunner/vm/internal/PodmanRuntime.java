@@ -41,6 +41,9 @@ public final class PodmanRuntime extends BaseRuntime {
   /** Between retries of {@code podman stop} while {@code podman run} is still creating. */
   private static final Duration STOP_RETRY = Duration.ofMillis(100);
 
+  /** How long `podman run --rm` may take to remove a stopped container and exit. */
+  private static final Duration AFTER_STOP = Duration.ofSeconds(5);
+
   /** The OCI runtimes podman can use here, and what each isolates with. */
   public enum Variant {
     KRUN("krun", Isolation.MICROVM),
@@ -113,7 +116,7 @@ public final class PodmanRuntime extends BaseRuntime {
       }
     }
     List<String> pull = List.of(tool("podman").toString(), "pull", "--quiet", image);
-    Result result = runner().run(Command.of(pull, toolEnvironment).withTimeout(PULL_TIMEOUT));
+    Result result = execute(Command.of(pull, toolEnvironment).withTimeout(PULL_TIMEOUT));
     if (result.exitStatus() != 0) {
       throw failure("cannot pull image " + image, pull, result, false);
     }
@@ -180,12 +183,11 @@ public final class PodmanRuntime extends BaseRuntime {
   public VmHandle start(VmSpec spec, ConsoleListener console) throws VmException {
     List<String> argv = runArgv(spec);
     Running process =
-        runner()
-            .start(
-                Command.of(argv, toolEnvironment)
-                    .withOutput(
-                        line -> console.line(spec.name(), line),
-                        line -> console.line(spec.name(), line)));
+        launch(
+            Command.of(argv, toolEnvironment)
+                .withOutput(
+                    line -> console.line(spec.name(), line),
+                    line -> console.line(spec.name(), line)));
     LOG.debug("started VM {} with {}", spec.name(), name());
     return track(
         new RunningVm(
@@ -206,16 +208,16 @@ public final class PodmanRuntime extends BaseRuntime {
         List.of(tool("podman").toString(), "stop", "--time", Long.toString(seconds), vmName);
     Instant deadline = Instant.now().plus(grace).plus(TOOL_TIMEOUT);
     while (process.exitStatus().isEmpty()) {
-      Result result =
-          runner().run(Command.of(stop, toolEnvironment).withTimeout(grace.plus(TOOL_TIMEOUT)));
-      if (result.exitStatus() == 0 || process.awaitExit(STOP_RETRY).isPresent()) {
-        return;
-      }
       if (Instant.now().isAfter(deadline)) {
-        LOG.warn("podman stop of VM {} kept failing; removing it by force", vmName);
+        LOG.warn("podman stop did not end VM {}; removing it by force", vmName);
         removeContainer(vmName);
         return;
       }
+      Result result =
+          execute(Command.of(stop, toolEnvironment).withTimeout(grace.plus(TOOL_TIMEOUT)));
+      // A stop that reached the container before it started does nothing: `podman run` then
+      // does not end, and the loop stops it again.
+      process.awaitExit(result.exitStatus() == 0 ? AFTER_STOP : STOP_RETRY);
     }
   }
 
@@ -265,7 +267,7 @@ public final class PodmanRuntime extends BaseRuntime {
 
   private void removeContainer(String vmName) throws VmException {
     List<String> rm = List.of(tool("podman").toString(), "rm", "--force", "--time", "0", vmName);
-    Result result = runner().run(Command.of(rm, toolEnvironment).withTimeout(TOOL_TIMEOUT));
+    Result result = execute(Command.of(rm, toolEnvironment).withTimeout(TOOL_TIMEOUT));
     if (result.exitStatus() != 0 && !noSuchContainer(result)) {
       throw failure("cannot remove VM " + vmName, rm, result, false);
     }

@@ -111,10 +111,17 @@ public final class ProcessRuntime extends BaseRuntime {
     if (spec.workdir().isPresent()) {
       command = command.withWorkingDirectory(Path.of(paths.toHost(spec.workdir().get())));
     }
-    Running process = runner().start(command);
+    Running process = launch(command);
     long pid = process.process().map(ProcessHandle::pid).orElse(0L);
     long startMillis = process.process().map(OwnershipStore::startMillis).orElse(0L);
-    records.write(new OwnershipStore.Entry(spec.name(), OwnerLabels.of(owner()), pid, startMillis));
+    try {
+      records.write(
+          new OwnershipStore.Entry(spec.name(), OwnerLabels.of(owner()), pid, startMillis));
+    } catch (VmException e) {
+      // An unrecorded workload could never be found again: end it rather than leak it.
+      process.process().ifPresentOrElse(ProcessTree::kill, process::kill);
+      throw e;
+    }
     return track(
         new RunningVm(
             spec.name(),
