@@ -116,6 +116,19 @@ class CredentialsTest {
   }
 
   @Test
+  void theClientNeverShowsItsToken() {
+    GitHubRunnerClient client =
+        GitHubRunnerClient.builder(
+                GitHubTarget.of("github.com"),
+                RunnerScope.of("repo", "octo/hello"),
+                Credentials.pat(Secret.of(TOKEN)))
+            .build();
+    assertFalse(client.toString().contains(TOKEN), client.toString());
+    assertTrue(client.toString().contains("octo/hello"), client.toString());
+    assertEquals("Secret[redacted]", Secret.of(TOKEN).toString());
+  }
+
+  @Test
   void enterpriseScopeRefusesGitHubApps() throws Exception {
     Path pem = TestSupport.writePkcs8Pem(dir.resolve("app.pem"), TestSupport.rsaKeyPair());
     Credentials app = Credentials.app("Iv1.abc", pem);

@@ -324,4 +324,47 @@ class RecordedClientTest {
     assertTrue(client.getRunner(9).isEmpty());
     github.assertAllMet();
   }
+
+  @Test
+  void aRejectedInstallationTokenIsNotReused(@TempDir Path dir) throws Exception {
+    KeyPair keys = TestSupport.rsaKeyPair();
+    Credentials app = Credentials.app("123", TestSupport.writePkcs8Pem(dir.resolve("k.pem"), keys));
+    GitHubRunnerClient client =
+        GitHubRunnerClient.builder(github.target(), RunnerScope.of("repo", "octo/hello"), app)
+            .clock(clock)
+            .build();
+    String jwt = ((GitHubAppCredentials) app).jwt(clock.instant()).reveal();
+    String path = "/repos/octo/hello/actions/runners/registration-token";
+    github
+        .expect("GET", "/repos/octo/hello/installation", jwt, null, 200, "{\"id\":77}")
+        .expect(
+            "POST",
+            "/app/installations/77/access_tokens",
+            jwt,
+            null,
+            201,
+            "{\"token\":\"ghs_revoked\",\"expires_at\":\"2026-01-01T01:00:00Z\"}")
+        .expect("POST", path, "ghs_revoked", null, 401, "{\"message\":\"Bad credentials\"}")
+        .expect("GET", "/repos/octo/hello/installation", jwt, null, 200, "{\"id\":78}")
+        .expect(
+            "POST",
+            "/app/installations/78/access_tokens",
+            jwt,
+            null,
+            201,
+            "{\"token\":\"ghs_fresh\",\"expires_at\":\"2026-01-01T01:00:00Z\"}")
+        .expect(
+            "POST",
+            path,
+            "ghs_fresh",
+            null,
+            201,
+            "{\"token\":\"T\",\"expires_at\":\"2026-01-01T01:00:00Z\"}");
+    GitHubAuthenticationException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            GitHubAuthenticationException.class, client::createRegistrationToken);
+    assertFalse(e.getMessage().contains("ghs_revoked"), e.getMessage());
+    assertEquals("T", client.createRegistrationToken().token().reveal());
+    github.assertAllMet();
+  }
 }

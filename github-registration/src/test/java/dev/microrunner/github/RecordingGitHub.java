@@ -104,6 +104,7 @@ final class RecordingGitHub implements AutoCloseable {
       Map<String, String> headers = new LinkedHashMap<>();
       headers.put("Accept", "application/vnd.github+json");
       headers.put("X-GitHub-Api-Version", "2022-11-28");
+      headers.put("User-Agent", "microrunner");
       headers.put("Authorization", "Bearer " + next.bearer());
       if (next.jsonBody() != null) {
         headers.put("Content-Type", "application/json");

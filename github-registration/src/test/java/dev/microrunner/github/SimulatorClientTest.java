@@ -198,6 +198,18 @@ class SimulatorClientTest {
     assertEquals(503, raw("GET", "/orgs/octo/actions/runners", "Bearer " + PAT, null).statusCode());
     assertEquals(200, raw("GET", "/orgs/octo/actions/runners", "Bearer " + PAT, null).statusCode());
     assertEquals(422, raw("POST", "/_sim/faults", null, "{\"kind\":\"meteor\"}").statusCode());
+
+    String tooMany =
+        "{\"kind\":\"secondary_rate_limit\",\"requests\":1,\"status\":429,\"retry_after_seconds\":2}";
+    assertEquals(204, raw("POST", "/_sim/faults", null, tooMany).statusCode());
+    HttpResponse<String> limited = raw("GET", "/orgs/octo/actions/runners", "Bearer " + PAT, null);
+    assertEquals(429, limited.statusCode());
+    assertEquals("2", limited.headers().firstValue("retry-after").orElseThrow());
+    assertTrue(
+        JSON.readTree(limited.body()).path("message").asText().contains("secondary rate limit"));
+    assertEquals(204, raw("POST", "/_sim/faults", null, tooMany).statusCode());
+    client("org", "octo").listRunners();
+    assertEquals(List.of(Duration.ofSeconds(2)), sleeper.sleeps);
   }
 
   @Test

@@ -42,6 +42,9 @@ public final class GitHubHttp {
   @FunctionalInterface
   public interface BearerSource {
     Secret bearer() throws GitHubException;
+
+    /** GitHub answered 401 to this bearer: a cached token must not be used again. */
+    default void rejected(Secret bearer) {}
   }
 
   /** Turns a non-retryable error response into a specific exception. */
@@ -92,10 +95,11 @@ public final class GitHubHttp {
     int secondaryLimits = 0;
     for (int attempt = 1; ; attempt++) {
       HttpResponse<String> response;
+      Secret token;
       try {
+        token = bearer.bearer();
         response =
-            client.send(
-                request(method, uri, body, bearer.bearer()), HttpResponse.BodyHandlers.ofString());
+            client.send(request(method, uri, body, token), HttpResponse.BodyHandlers.ofString());
       } catch (IOException e) {
         String reason =
             e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
@@ -188,6 +192,9 @@ public final class GitHubHttp {
             wait.toMillis());
         pause(wait, what);
         continue;
+      }
+      if (status == 401) {
+        bearer.rejected(token);
       }
       throw explainer.explain(method, uri.getRawPath(), status, message);
     }

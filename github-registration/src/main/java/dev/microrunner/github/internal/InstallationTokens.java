@@ -41,6 +41,16 @@ public final class InstallationTokens implements GitHubHttp.BearerSource {
     this.failures = failures;
   }
 
+  /** A revoked installation token (or an uninstalled app) must not stay cached. */
+  @Override
+  public synchronized void rejected(Secret bearer) {
+    if (bearer.equals(token)) {
+      LOG.debug("installation token for {} rejected; dropping it", scope);
+      token = null;
+      installationId = null;
+    }
+  }
+
   @Override
   public synchronized Secret bearer() throws GitHubException {
     Instant now = http.clock().instant();

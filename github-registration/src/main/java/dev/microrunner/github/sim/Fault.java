@@ -8,7 +8,7 @@ import java.util.Objects;
  *
  * @param kind what goes wrong
  * @param requests how many API requests it hits (ignored for latency, which stays until cleared)
- * @param status the HTTP status of server errors (5xx)
+ * @param status the HTTP status: 5xx for server errors, 403 (GitHub's usual) or 429 for rate limits
  * @param duration primary limit: time until {@code x-ratelimit-reset}; secondary limit: {@code
  *     retry-after} (zero: no header); latency: the delay added to every API response
  */
@@ -30,6 +30,10 @@ public record Fault(Kind kind, int requests, int status, Duration duration) {
     }
     if (kind == Kind.SERVER_ERROR && (status < 500 || status > 599)) {
       throw new IllegalArgumentException("server error status must be 5xx, got " + status);
+    }
+    boolean rateLimit = kind == Kind.PRIMARY_RATE_LIMIT || kind == Kind.SECONDARY_RATE_LIMIT;
+    if (rateLimit && status != 403 && status != 429) {
+      throw new IllegalArgumentException("rate limit status must be 403 or 429, got " + status);
     }
     if (duration.isNegative()) {
       throw new IllegalArgumentException("fault duration must not be negative: " + duration);

@@ -133,10 +133,12 @@ public final class GitHubSimulator implements AutoCloseable {
       switch (fault.kind()) {
         case PRIMARY_RATE_LIMIT -> {
           store.primaryRateLimited = fault.requests();
+          store.primaryStatus = fault.status();
           store.primaryResetAfter = fault.duration();
         }
         case SECONDARY_RATE_LIMIT -> {
           store.secondaryRateLimited = fault.requests();
+          store.secondaryStatus = fault.status();
           store.secondaryRetryAfter = fault.duration();
         }
         case SERVER_ERROR -> {
@@ -320,7 +322,7 @@ public final class GitHubSimulator implements AutoCloseable {
           String.valueOf(store.now().plus(store.primaryResetAfter).getEpochSecond()));
       headers.put("x-ratelimit-resource", "core");
       return new Reply(
-          403,
+          store.primaryStatus,
           JSON.createObjectNode()
               .put("message", "API rate limit exceeded for user ID 1.")
               .put("documentation_url", DOCS + "/overview/rate-limits-for-the-rest-api"),
@@ -333,7 +335,7 @@ public final class GitHubSimulator implements AutoCloseable {
         headers.put("retry-after", String.valueOf(store.secondaryRetryAfter.toSeconds()));
       }
       return new Reply(
-          403,
+          store.secondaryStatus,
           JSON.createObjectNode()
               .put(
                   "message",
@@ -649,10 +651,13 @@ public final class GitHubSimulator implements AutoCloseable {
     }
     switch (method + " " + path) {
       case "POST /_sim/runner/connect":
-        store.setOnline(runner.id, true);
+        if (!store.connect(runner.id)) {
+          // GitHub allows one listener session per runner: a JIT config started twice fails.
+          return Reply.of(409, error("A session for this runner already exists."));
+        }
         return Reply.of(200, runnerJson(runner));
       case "POST /_sim/runner/disconnect":
-        store.setOnline(runner.id, false);
+        store.disconnect(runner.id);
         return new Reply(204, null, Map.of());
       case "GET /_sim/runner/jobs":
         Duration wait = Duration.ofMillis(intParam(query(exchange), "wait_ms", 0));

@@ -87,11 +87,17 @@ final class SimStateJson {
     try {
       return switch (kind) {
         case "primary_rate_limit" ->
-            Fault.primaryRateLimit(
-                requests, Duration.ofSeconds(node.path("reset_after_seconds").asLong(60)));
+            new Fault(
+                Fault.Kind.PRIMARY_RATE_LIMIT,
+                requests,
+                node.path("status").asInt(403),
+                Duration.ofSeconds(node.path("reset_after_seconds").asLong(60)));
         case "secondary_rate_limit" ->
-            Fault.secondaryRateLimit(
-                requests, Duration.ofSeconds(node.path("retry_after_seconds").asLong(0)));
+            new Fault(
+                Fault.Kind.SECONDARY_RATE_LIMIT,
+                requests,
+                node.path("status").asInt(403),
+                Duration.ofSeconds(node.path("retry_after_seconds").asLong(0)));
         case "server_error" -> Fault.serverError(requests, node.path("status").asInt(500));
         case "latency" -> Fault.latency(Duration.ofMillis(node.path("latency_ms").asLong(0)));
         default ->

@@ -7,7 +7,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -117,8 +116,10 @@ final class SimStore {
 
   // Faults.
   int primaryRateLimited;
+  int primaryStatus = 403;
   Duration primaryResetAfter = Duration.ZERO;
   int secondaryRateLimited;
+  int secondaryStatus = 403;
   Duration secondaryRetryAfter = Duration.ZERO;
   int serverErrors;
   int serverErrorStatus = 500;
@@ -291,13 +292,25 @@ final class SimStore {
     }
   }
 
-  synchronized void setOnline(long runnerId, boolean online) {
+  /** Opens the runner's listener session; false when one is already open. */
+  synchronized boolean connect(long runnerId) {
+    RunnerRecord runner = runners.get(runnerId);
+    if (runner == null || runner.online) {
+      return false;
+    }
+    runner.online = true;
+    notifyAll();
+    return true;
+  }
+
+  /** Closes the listener session; a job it was running is canceled. */
+  synchronized void disconnect(long runnerId) {
     RunnerRecord runner = runners.get(runnerId);
     if (runner == null) {
       return;
     }
-    runner.online = online;
-    if (!online && runner.jobId != null) {
+    runner.online = false;
+    if (runner.jobId != null) {
       finishJob(runner.jobId, "Canceled");
       runner.jobId = null;
     }
@@ -306,11 +319,7 @@ final class SimStore {
 
   synchronized void expireTokens() {
     Instant now = now();
-    for (Iterator<IssuedToken> it = registrationTokens.values().iterator(); it.hasNext(); ) {
-      if (!now.isBefore(it.next().expiresAt())) {
-        it.remove();
-      }
-    }
+    registrationTokens.values().removeIf(token -> !now.isBefore(token.expiresAt()));
     removeTokens.values().removeIf(token -> !now.isBefore(token.expiresAt()));
     installationTokens.values().removeIf(expiry -> !now.isBefore(expiry));
   }
