@@ -1,0 +1,492 @@
+package dev.microrunner.loop;
+
+import dev.microrunner.github.GitHubTarget;
+import dev.microrunner.github.RunnerScope;
+import dev.microrunner.handshake.EnvFile;
+import dev.microrunner.handshake.GuestHandshake;
+import dev.microrunner.handshake.HandshakeFile;
+import dev.microrunner.handshake.LoopSecret;
+import dev.microrunner.handshake.TerminationWatch;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.apache.commons.exec.CommandLine;
+import org.apache.commons.exec.DefaultExecutor;
+import org.apache.commons.exec.PumpStreamHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The entrypoint inside the VM: reads and deletes {@code <id>.env}, registers the runner (JIT:
+ * nothing to do; token: {@code config.sh}), publishes {@code <id>.tkn}, runs the runner, stops it
+ * when {@code <id>.trm} holds the secret, and writes {@code <id>.brk} when the VM is told to stop
+ * ({@link #signalled()}, called by the command's SIGINT/SIGTERM handler).
+ *
+ * <p>Secrets go to the one child that needs them through its environment ({@code
+ * ACTIONS_RUNNER_INPUT_JITCONFIG} for {@code run.sh}, {@code ACTIONS_RUNNER_INPUT_TOKEN} for {@code
+ * config.sh}), never through argv.
+ */
+public final class Agent {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
+
+  private static final Path DEFAULT_dockerSocket = Path.of("/var/run/docker.sock");
+  private static final java.time.Duration DOCKER_SOCKET_TIMEOUT = java.time.Duration.ofSeconds(60);
+
+  /** Exit status when the agent is told to stop before the runner started. */
+  public static final int STATUS_SIGNALLED = 143;
+
+  private final AgentConfig config;
+  private final Map<String, String> environment;
+  private final String currentUser;
+  private final Path dockerSocket;
+  private final Object lock = new Object();
+  private GuestHandshake handshake;
+  private LoopSecret secret;
+  private Process runner;
+  private boolean stopping;
+  private boolean terminatedByHost;
+  private Path privateCopy;
+  private Process dockerService;
+
+  /**
+   * @param environment this process's environment (where {@code RUNNER_INSTALL} is looked up, and
+   *     what children inherit)
+   * @param currentUser the user this process runs as
+   */
+  public Agent(AgentConfig config, Map<String, String> environment, String currentUser) {
+    this(config, environment, currentUser, DEFAULT_dockerSocket);
+  }
+
+  Agent(AgentConfig config, Map<String, String> environment, String currentUser, Path socket) {
+    this.config = config;
+    this.environment = Map.copyOf(environment);
+    this.currentUser = currentUser;
+    this.dockerSocket = socket;
+  }
+
+  /** An agent for this process: its environment and user. */
+  public static Agent forThisProcess(AgentConfig config) {
+    return new Agent(config, System.getenv(), System.getProperty("user.name"));
+  }
+
+  /**
+   * Runs the runner to its end.
+   *
+   * @return the runner's exit status; 0 when the host asked it to terminate
+   */
+  public int run() throws AgentException, IOException, InterruptedException {
+    handshake = GuestHandshake.forEnvFile(config.envFile());
+    checkTokenFile();
+    Map<String, String> values = handshake.consumeEnv();
+    String secretValue = values.get(EnvFile.RUNNER_SECRET);
+    if (secretValue == null) {
+      throw new AgentException(config.envFile() + " holds no " + EnvFile.RUNNER_SECRET);
+    }
+    synchronized (lock) {
+      secret = LoopSecret.of(secretValue);
+    }
+    Settings settings = settings(values);
+    LOG.info("Runner {} ({}) starting as {}", settings.name, handshake.runnerId(), settings.user);
+    String jitConfig = values.get(EnvFile.RUNNER_JITCONFIG);
+    String token = values.get(EnvFile.RUNNER_TOKEN);
+    if ((jitConfig == null) == (token == null)) {
+      throw new AgentException(
+          config.envFile()
+              + " must hold exactly one of "
+              + EnvFile.RUNNER_JITCONFIG
+              + " and "
+              + EnvFile.RUNNER_TOKEN);
+    }
+    Optional<Path> install = locateInstall(token != null || config.command().isEmpty());
+    Map<String, String> runnerEnvironment = new HashMap<>(environment);
+    if (settings.user.equals("root")) {
+      runnerEnvironment.put("RUNNER_ALLOW_RUNASROOT", "1");
+    }
+    if (token != null && Files.exists(install.orElseThrow().resolve(".runner"))) {
+      // A configured installation shared by several runners (the process runtime on a host):
+      // config.sh would refuse it, so this runner configures a private copy.
+      Path copy = privateCopy(install.get());
+      LOG.info("{} is configured already; configuring a private copy in {}", install.get(), copy);
+      install = Optional.of(copy);
+    }
+    // Watched from now on: a .trm during config.sh or before the runner starts counts too.
+    try (TerminationWatch watch =
+        handshake.watchTermination(secret, config.pollInterval(), this::terminatedByHost)) {
+      return runRunner(settings, install, jitConfig, token, runnerEnvironment);
+    } finally {
+      if (dockerService != null) {
+        dockerService.destroy();
+      }
+      if (privateCopy != null) {
+        deleteTree(privateCopy);
+      }
+    }
+  }
+
+  private int runRunner(
+      Settings settings,
+      Optional<Path> install,
+      String jitConfig,
+      String token,
+      Map<String, String> runnerEnvironment)
+      throws AgentException, IOException, InterruptedException {
+    if (token != null) {
+      int status = configure(install.orElseThrow(), settings, token, runnerEnvironment);
+      if (status != 0) {
+        LOG.error("config.sh failed with status {}", status);
+        return status;
+      }
+    } else {
+      runnerEnvironment.put("ACTIONS_RUNNER_INPUT_JITCONFIG", jitConfig);
+    }
+    startDockerService();
+    handshake.publishRegistration("runner " + settings.name + " registered\n");
+    List<String> command =
+        config.command().isEmpty()
+            ? List.of(install.orElseThrow().resolve("run.sh").toString())
+            : config.command();
+    synchronized (lock) {
+      if (stopping) {
+        return terminatedByHost ? 0 : STATUS_SIGNALLED;
+      }
+      // ProcessBuilder, not commons-exec: stopping the runner means signalling its whole process
+      // tree (run.sh, Runner.Listener, the job's processes), which needs the Process handle that
+      // commons-exec keeps to itself; the console is inherited as is, with no pump threads.
+      ProcessBuilder builder = new ProcessBuilder(asUser(settings.user, command)).inheritIO();
+      install.ifPresent(dir -> builder.directory(dir.toFile()));
+      builder.environment().clear();
+      builder.environment().putAll(runnerEnvironment);
+      runner = builder.start();
+    }
+    int status = runner.waitFor();
+    synchronized (lock) {
+      if (terminatedByHost) {
+        LOG.info("Runner {} terminated at the host's request (status {})", settings.name, status);
+        return 0;
+      }
+    }
+    LOG.info("Runner {} ended with status {}", settings.name, status);
+    return status;
+  }
+
+  /**
+   * The VM is told to stop (SIGINT, SIGTERM): write {@code .brk} so that the loop ends after this
+   * VM, and stop the runner.
+   */
+  public void signalled() {
+    synchronized (lock) {
+      if (stopping) {
+        return;
+      }
+      stopping = true;
+      if (handshake != null && secret != null) {
+        try {
+          handshake.requestBreak(secret);
+        } catch (IOException e) {
+          LOG.warn("Could not write the break file: {}", e.getMessage());
+        }
+      }
+    }
+    stopRunner();
+  }
+
+  private void terminatedByHost() {
+    synchronized (lock) {
+      terminatedByHost = true;
+      stopping = true;
+    }
+    LOG.info("The host asked runner {} to terminate", handshake.runnerId());
+    stopRunner();
+  }
+
+  /** SIGTERM to the runner's process tree, then SIGKILL to what is left after the grace. */
+  private void stopRunner() {
+    Process process;
+    synchronized (lock) {
+      process = runner;
+    }
+    if (process == null) {
+      return;
+    }
+    List<ProcessHandle> tree = new ArrayList<>(process.descendants().toList());
+    process.destroy();
+    tree.forEach(ProcessHandle::destroy);
+    try {
+      if (!process.waitFor(config.stopGrace().toMillis(), TimeUnit.MILLISECONDS)) {
+        LOG.warn("Runner did not stop within {}; killing it", config.stopGrace());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    Stream.concat(tree.stream(), process.descendants())
+        .filter(ProcessHandle::isAlive)
+        .forEach(ProcessHandle::destroyForcibly);
+    process.destroyForcibly();
+  }
+
+  /**
+   * {@code podman system service} on the docker socket, given to the {@code docker} group, as the
+   * images promise their jobs. Automatic only as root inside a VM: on a host (the process runtime)
+   * it would take over the host's docker socket.
+   */
+  private void startDockerService() throws AgentException, IOException, InterruptedException {
+    boolean inVm = handshake.directory().equals(Path.of("/_environment"));
+    boolean wanted =
+        switch (config.dockerService()) {
+          case ON -> true;
+          case OFF -> false;
+          case AUTO ->
+              inVm
+                  && currentUser.equals("root")
+                  && find("podman").isPresent()
+                  && !Files.exists(dockerSocket, LinkOption.NOFOLLOW_LINKS);
+        };
+    if (!wanted) {
+      return;
+    }
+    LOG.info("Serving {} with podman for the jobs' docker commands", dockerSocket);
+    // ProcessBuilder: a background service that lives as long as the agent, with the console
+    // inherited; commons-exec would add pump threads and hide the Process to destroy.
+    ProcessBuilder builder =
+        new ProcessBuilder(
+                find("podman")
+                    .orElseThrow(() -> new AgentException("podman is not installed"))
+                    .toString(),
+                "system",
+                "service",
+                "--time=0",
+                "unix://" + dockerSocket)
+            .inheritIO();
+    builder.environment().clear();
+    builder.environment().putAll(environment);
+    dockerService = builder.start();
+    long deadline = System.nanoTime() + DOCKER_SOCKET_TIMEOUT.toNanos();
+    while (!Files.exists(dockerSocket, LinkOption.NOFOLLOW_LINKS)) {
+      if (!dockerService.isAlive() || System.nanoTime() - deadline > 0) {
+        throw new AgentException(
+            "podman system service did not create "
+                + dockerSocket
+                + " within "
+                + DOCKER_SOCKET_TIMEOUT.toSeconds()
+                + " s");
+      }
+      dockerService.waitFor(50, TimeUnit.MILLISECONDS);
+    }
+    try {
+      Files.setAttribute(
+          dockerSocket,
+          "posix:group",
+          dockerSocket
+              .getFileSystem()
+              .getUserPrincipalLookupService()
+              .lookupPrincipalByGroupName("docker"),
+          LinkOption.NOFOLLOW_LINKS);
+      Files.setPosixFilePermissions(
+          dockerSocket, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw----"));
+    } catch (java.nio.file.attribute.UserPrincipalNotFoundException e) {
+      LOG.warn("No docker group: only root can use {}", dockerSocket);
+    }
+  }
+
+  private Path privateCopy(Path install) throws IOException {
+    privateCopy = Files.createTempDirectory("microrunner-runner-");
+    try (Stream<Path> files = Files.walk(install)) {
+      for (Path source : files.toList()) {
+        String name = source.getFileName() == null ? "" : source.getFileName().toString();
+        if (name.equals(".runner") || name.equals(".credentials")) {
+          continue;
+        }
+        Path target = privateCopy.resolve(install.relativize(source).toString());
+        if (Files.isDirectory(source, LinkOption.NOFOLLOW_LINKS)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(source, target, StandardCopyOption.COPY_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
+        }
+      }
+    }
+    return privateCopy;
+  }
+
+  private static void deleteTree(Path root) {
+    try (Stream<Path> files = Files.walk(root)) {
+      for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(file);
+      }
+    } catch (IOException e) {
+      LOG.warn("Could not delete {}: {}", root, e.getMessage());
+    }
+  }
+
+  private void checkTokenFile() throws AgentException {
+    if (config.tokenFile().isEmpty()) {
+      return;
+    }
+    Path expected =
+        handshake.directory().resolve(handshake.runnerId().fileName(HandshakeFile.TOKEN));
+    Path given = config.tokenFile().get().toAbsolutePath().normalize();
+    if (!given.equals(expected.toAbsolutePath().normalize())) {
+      throw new AgentException(
+          "token file (-k) " + config.tokenFile().get() + " must be " + expected);
+    }
+  }
+
+  private record Settings(
+      String name,
+      String labels,
+      String group,
+      String url,
+      String user,
+      boolean update,
+      String workFolder) {}
+
+  private Settings settings(Map<String, String> values) throws AgentException {
+    String id = config.id().orElse(handshake.runnerId().toString());
+    String name = values.getOrDefault(EnvFile.RUNNER_NAME, config.name().orElse("krun-" + id));
+    String labels = values.getOrDefault(EnvFile.RUNNER_LABELS, config.labels().orElse("krun"));
+    String group = values.getOrDefault(EnvFile.RUNNER_GROUP, config.group().orElse("Default"));
+    String user = values.getOrDefault(EnvFile.RUNNER_USER, config.user().orElse("runner"));
+    boolean update =
+        values.containsKey(EnvFile.RUNNER_UPDATE)
+            ? isTrue(values.get(EnvFile.RUNNER_UPDATE))
+            : config.update();
+    String url = values.get(EnvFile.RUNNER_URL);
+    if (url == null && config.principal().isPresent()) {
+      try {
+        url =
+            RunnerScope.of(config.scope().orElse("repo"), config.principal().get())
+                .runnerUrl(GitHubTarget.of(config.github().orElse("github.com")))
+                .toString();
+      } catch (IllegalArgumentException e) {
+        throw new AgentException(e.getMessage(), e);
+      }
+    }
+    String workFolder = values.getOrDefault(EnvFile.RUNNER_WORKDIR, "_work");
+    return new Settings(name, labels, group, url, user, update, workFolder);
+  }
+
+  private static boolean isTrue(String value) {
+    return value != null && List.of("1", "true", "yes", "on").contains(value.trim().toLowerCase());
+  }
+
+  private Optional<Path> locateInstall(boolean required) throws AgentException {
+    List<Path> candidates = new ArrayList<>();
+    config.runnerInstall().ifPresent(candidates::add);
+    // RUNNER_INSTALL as in the earlier entrypoint; MICRORUNNER_RUNNER_DIR as the images set it.
+    String fromEnvironment =
+        environment.getOrDefault("RUNNER_INSTALL", environment.get("MICRORUNNER_RUNNER_DIR"));
+    if (config.runnerInstall().isEmpty() && fromEnvironment != null && !fromEnvironment.isBlank()) {
+      candidates.add(Path.of(fromEnvironment));
+    }
+    if (candidates.isEmpty()) {
+      candidates.addAll(AgentConfig.DEFAULT_INSTALLS);
+    }
+    for (Path candidate : candidates) {
+      if (Files.isRegularFile(candidate.resolve("run.sh"))) {
+        return Optional.of(candidate);
+      }
+    }
+    if (required) {
+      throw new AgentException(
+          "no actions/runner installation (run.sh) in "
+              + candidates
+              + "; set RUNNER_INSTALL to its directory");
+    }
+    return Optional.empty();
+  }
+
+  /** {@code config.sh} with the token in its environment, as the runner's user. */
+  private int configure(
+      Path install, Settings settings, String token, Map<String, String> runnerEnvironment)
+      throws AgentException, IOException {
+    if (settings.url == null) {
+      throw new AgentException(
+          "token registration needs the runner URL: RUNNER_URL in the env file, or -p");
+    }
+    List<String> arguments = new ArrayList<>();
+    arguments.add(install.resolve("config.sh").toString());
+    arguments.addAll(
+        List.of(
+            "--unattended",
+            "--url",
+            settings.url,
+            "--name",
+            settings.name,
+            "--labels",
+            settings.labels,
+            "--runnergroup",
+            settings.group,
+            "--work",
+            settings.workFolder,
+            "--ephemeral",
+            "--replace"));
+    if (!settings.update) {
+      arguments.add("--disableupdate");
+    }
+    List<String> argv = asUser(settings.user, arguments);
+    CommandLine commandLine = new CommandLine(argv.get(0));
+    argv.subList(1, argv.size()).forEach(a -> commandLine.addArgument(a, false));
+    Map<String, String> configEnvironment = new HashMap<>(runnerEnvironment);
+    configEnvironment.put("ACTIONS_RUNNER_INPUT_TOKEN", token);
+    DefaultExecutor executor =
+        DefaultExecutor.builder().setWorkingDirectory(install.toFile()).get();
+    executor.setStreamHandler(new PumpStreamHandler(System.out, System.err));
+    executor.setExitValues(null);
+    LOG.info("Configuring runner {} for {}", settings.name, settings.url);
+    return executor.execute(commandLine, configEnvironment);
+  }
+
+  /** The command run as {@code user}: as is when we are that user, else through runuser. */
+  private List<String> asUser(String user, List<String> command) throws AgentException {
+    if (user.equals(currentUser)) {
+      return command;
+    }
+    if (!currentUser.equals("root")) {
+      throw new AgentException(
+          "cannot run the runner as user '"
+              + user
+              + "' (-u, RUNNER_USER): the agent runs as '"
+              + currentUser
+              + "', not root");
+    }
+    List<String> wrapped = new ArrayList<>();
+    Optional<Path> runuser = find("runuser");
+    Optional<Path> setpriv = find("setpriv");
+    if (runuser.isPresent()) {
+      wrapped.addAll(List.of(runuser.get().toString(), "-u", user, "--"));
+    } else if (setpriv.isPresent()) {
+      wrapped.addAll(
+          List.of(
+              setpriv.get().toString(),
+              "--reuid=" + user,
+              "--regid=" + user,
+              "--init-groups",
+              "--"));
+    } else {
+      throw new AgentException("neither runuser nor setpriv is installed to switch to " + user);
+    }
+    wrapped.addAll(command);
+    return wrapped;
+  }
+
+  /** The program on this agent's PATH (the child's lookup must not depend on the JVM's). */
+  private Optional<Path> find(String program) {
+    String path = environment.getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
+    for (String dir : path.split(":")) {
+      if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, program))) {
+        return Optional.of(Path.of(dir, program));
+      }
+    }
+    return Optional.empty();
+  }
+}

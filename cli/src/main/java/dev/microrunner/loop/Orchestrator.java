@@ -1,0 +1,498 @@
+package dev.microrunner.loop;
+
+import dev.microrunner.github.GitHubException;
+import dev.microrunner.github.GitHubRunnerClient;
+import dev.microrunner.handshake.HostLoopDirectory;
+import dev.microrunner.handshake.LoopSecret;
+import dev.microrunner.loop.internal.InstanceJournal;
+import dev.microrunner.loop.internal.Registrar;
+import dev.microrunner.vm.Availability;
+import dev.microrunner.vm.Isolation;
+import dev.microrunner.vm.MicroVmRuntime;
+import dev.microrunner.vm.MicroVmRuntimes;
+import dev.microrunner.vm.RuntimeOptions;
+import dev.microrunner.vm.VmException;
+import dev.microrunner.vm.VmInfo;
+import dev.microrunner.vm.VmOwner;
+import java.io.IOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * N runner loops in one process. {@link #run()} recovers what a crashed earlier instance left,
+ * starts the loops in order (loop i+1 once loop i's first runner registered, with a timeout, or
+ * with bounded parallelism), waits for them to end, and cleans up: every VM stopped, every
+ * registration removed, every directory deleted. {@link #stop(boolean)} (e.g. from a signal
+ * handler) ends the loops.
+ *
+ * <pre>{@code
+ * Orchestrator orchestrator = Orchestrator.builder(config).listener(events::add).build();
+ * Orchestrator.Result result = orchestrator.run();   // stop(false) from another thread ends it
+ * }</pre>
+ */
+public final class Orchestrator {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Orchestrator.class);
+
+  /**
+   * How the loops ended.
+   *
+   * @param loops one outcome per loop that started
+   */
+  public record Result(List<RunnerLoop.Outcome> loops) {
+    public Result {
+      loops = List.copyOf(loops);
+    }
+
+    /** The first loop that GitHub refused, if any. */
+    public Optional<RunnerLoop.Outcome> authenticationFailure() {
+      return loops.stream()
+          .filter(o -> o.reason() == RunnerLoop.EndReason.AUTHENTICATION_FAILED)
+          .findFirst();
+    }
+
+    /** The first loop that failed otherwise, if any. */
+    public Optional<RunnerLoop.Outcome> failure() {
+      return loops.stream().filter(o -> o.reason() == RunnerLoop.EndReason.FAILED).findFirst();
+    }
+
+    /** Runners registered over all loops. */
+    public int runners() {
+      return loops.stream().mapToInt(RunnerLoop.Outcome::runners).sum();
+    }
+  }
+
+  private final OrchestratorConfig config;
+  private final LoopListener listener;
+  private final Optional<MicroVmRuntime> givenRuntime;
+  private final Optional<GitHubRunnerClient> givenGitHub;
+  private final VmOwner owner;
+  private final Object lock = new Object();
+  private final List<StartedLoop> started = new ArrayList<>();
+  private final CountDownLatch stopSignal = new CountDownLatch(1);
+  private volatile boolean stopping;
+  private volatile boolean skipGrace;
+  private volatile Path baseDirectory;
+
+  private Orchestrator(Builder builder) {
+    this.config = builder.config;
+    this.listener = builder.listener;
+    this.givenRuntime = Optional.ofNullable(builder.runtime);
+    this.givenGitHub = Optional.ofNullable(builder.github);
+    this.owner = VmOwner.forThisProcess(config.prefix());
+  }
+
+  public static Builder builder(OrchestratorConfig config) {
+    return new Builder(config);
+  }
+
+  /** Who owns this instance's VMs and registrations (for crash recovery). */
+  public VmOwner owner() {
+    return owner;
+  }
+
+  /** The directory holding the loop directories, once {@link #run()} made it. */
+  public Optional<Path> baseDirectory() {
+    return Optional.ofNullable(baseDirectory);
+  }
+
+  /**
+   * Ends every loop: {@code .trm}, the grace period, a forced stop, registrations removed. A second
+   * call with {@code skipGrace} cuts the grace period short. Returns at once.
+   */
+  public void stop(boolean skipGrace) {
+    List<StartedLoop> loops;
+    synchronized (lock) {
+      if (skipGrace) {
+        this.skipGrace = true;
+      }
+      stopping = true;
+      loops = List.copyOf(started);
+    }
+    stopSignal.countDown();
+    LOG.info(
+        skipGrace
+            ? "Stopping {} loop(s) now, without waiting for the grace period"
+            : "Stopping {} loop(s)",
+        loops.size());
+    for (StartedLoop loop : loops) {
+      loop.firstRegistration.countDown();
+      loop.loop.stop(this.skipGrace);
+    }
+  }
+
+  /**
+   * Runs the loops until they end, then cleans up.
+   *
+   * @throws RuntimeUnavailableException if the runtime cannot run here
+   * @throws GitHubException if GitHub refuses the set-up calls (credentials, scope, group)
+   * @throws IOException if the directories cannot be made
+   */
+  public Result run()
+      throws RuntimeUnavailableException, GitHubException, IOException, InterruptedException {
+    MicroVmRuntime runtime = givenRuntime.isPresent() ? givenRuntime.get() : createRuntime();
+    GitHubRunnerClient github =
+        givenGitHub.isPresent()
+            ? givenGitHub.get()
+            : GitHubRunnerClient.builder(
+                    config.runner().target(),
+                    config.runner().scope(),
+                    config.runner().credentials())
+                .build();
+    ExecutorService background = Executors.newCachedThreadPool(daemonThreads("microrunner-bg-"));
+    try {
+      recoverFromCrash(runtime, github);
+      pullOnce(runtime);
+      long groupId = github.runnerGroupId(config.runner().group());
+      baseDirectory = createBaseDirectory();
+      InstanceJournal journal =
+          InstanceJournal.create(config.stateDirectory(), owner, baseDirectory);
+      Registrar registrar = new Registrar(github, config.runner(), groupId, journal);
+      Result result;
+      try {
+        result = runLoops(runtime, registrar, background);
+      } finally {
+        deleteDirectories();
+      }
+      if (journal.isEmpty()) {
+        journal.delete();
+      } else {
+        LOG.warn(
+            "Some registrations could not be removed; {} lists them for the next start",
+            journal.file());
+      }
+      return result;
+    } finally {
+      background.shutdown();
+      background.awaitTermination(30, TimeUnit.SECONDS);
+      if (givenGitHub.isEmpty()) {
+        github.close();
+      }
+      if (givenRuntime.isEmpty()) {
+        runtime.close();
+      }
+    }
+  }
+
+  private MicroVmRuntime createRuntime() throws RuntimeUnavailableException {
+    RuntimeOptions options =
+        RuntimeOptions.builder(owner, config.stateDirectory().resolve("vm"))
+            .environment(config.runtimeEnvironment())
+            .redactor(Redaction::redact)
+            .build();
+    MicroVmRuntime runtime;
+    try {
+      runtime =
+          config.runtime().equals(OrchestratorConfig.AUTO_RUNTIME)
+              ? MicroVmRuntimes.detect(options)
+              : MicroVmRuntimes.create(config.runtime(), options);
+    } catch (VmException e) {
+      throw new RuntimeUnavailableException(e.getMessage(), e);
+    }
+    Availability availability = runtime.availability();
+    if (!availability.available()) {
+      runtime.close();
+      throw new RuntimeUnavailableException(
+          "runtime " + runtime.name() + " is not available: " + availability.reason());
+    }
+    if (runtime.isolation() == Isolation.CONTAINER) {
+      LOG.warn(
+          "Runtime {} isolates runners in containers only, not microVMs: jobs share the host's"
+              + " kernel",
+          runtime.name());
+    }
+    return runtime;
+  }
+
+  /** Removes what dead instances of the same prefix on this host left: VMs, registrations. */
+  private void recoverFromCrash(MicroVmRuntime runtime, GitHubRunnerClient github)
+      throws IOException {
+    try {
+      for (VmInfo orphan : runtime.listOrphans()) {
+        LOG.warn(
+            "Removing VM {} left by a dead instance (pid {})", orphan.name(), orphan.owner().pid());
+        runtime.delete(orphan.name());
+      }
+    } catch (VmException e) {
+      LOG.warn("Could not list or remove orphaned VMs: {}", e.getMessage());
+    }
+    for (InstanceJournal.Abandoned abandoned :
+        InstanceJournal.findAbandoned(config.stateDirectory(), config.prefix(), owner.host())) {
+      InstanceJournal.State state = abandoned.state();
+      boolean complete = true;
+      for (Map.Entry<String, Long> registration : state.registrations().entrySet()) {
+        try {
+          Registrar.removeAbandoned(github, registration.getKey(), registration.getValue());
+          LOG.warn(
+              "Removed registration {} left by a dead instance (pid {})",
+              registration.getKey(),
+              state.pid());
+        } catch (GitHubException e) {
+          complete = false;
+          LOG.warn(
+              "Could not remove registration {} left by a dead instance: {}",
+              registration.getKey(),
+              e.getMessage());
+        }
+      }
+      deleteTree(Path.of(state.baseDirectory()));
+      if (complete) {
+        Files.deleteIfExists(abandoned.file());
+      }
+    }
+  }
+
+  private void pullOnce(MicroVmRuntime runtime) throws RuntimeUnavailableException {
+    try {
+      runtime.pull(config.runner().image(), config.runner().pull());
+    } catch (VmException e) {
+      throw new RuntimeUnavailableException(
+          "cannot pull image " + config.runner().image() + ": " + e.getMessage(), e);
+    }
+  }
+
+  private Path createBaseDirectory() throws IOException {
+    if (config.baseDirectory().isPresent()) {
+      Path base = config.baseDirectory().get().toAbsolutePath();
+      InstanceJournal.createPrivateDirectories(base);
+      return base;
+    }
+    return Files.createTempDirectory(config.prefix() + "-").toAbsolutePath();
+  }
+
+  private Result runLoops(MicroVmRuntime runtime, Registrar registrar, ExecutorService background)
+      throws IOException, InterruptedException {
+    String guestUser =
+        runtime.isolation() == Isolation.NONE
+            ? System.getProperty("user.name")
+            : config.runner().user();
+    List<StartedLoop> all = new ArrayList<>();
+    try {
+      startLoops(runtime, registrar, background, guestUser, all);
+    } catch (IOException | RuntimeException | InterruptedException e) {
+      // The loops already running must end before their directories can go.
+      stop(false);
+      for (StartedLoop loop : all) {
+        loop.awaitOutcome();
+      }
+      throw e;
+    }
+    List<RunnerLoop.Outcome> outcomes = new ArrayList<>();
+    for (StartedLoop loop : all) {
+      RunnerLoop.Outcome outcome = loop.awaitOutcome();
+      outcomes.add(outcome);
+      if (outcome.reason() == RunnerLoop.EndReason.AUTHENTICATION_FAILED && !stopping) {
+        LOG.error("GitHub refused loop {}; stopping every loop", outcome.loop());
+        stop(false);
+      }
+    }
+    return new Result(outcomes);
+  }
+
+  private void startLoops(
+      MicroVmRuntime runtime,
+      Registrar registrar,
+      ExecutorService background,
+      String guestUser,
+      List<StartedLoop> all)
+      throws IOException, InterruptedException {
+    Deque<StartedLoop> starting = new ArrayDeque<>();
+    for (int i = 0; i < config.loops() && !stopping; i++) {
+      int number = config.firstLoop() + i;
+      if (config.isolation()) {
+        while (starting.size() >= config.parallelStart() && !stopping) {
+          StartedLoop oldest = starting.poll();
+          if (!oldest.firstRegistration.await(
+              Math.max(0, oldest.startDeadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+            LOG.warn(
+                "Loop {} has not registered a runner within {} s; starting the next loop anyway",
+                oldest.loop.loop(),
+                config.startTimeout().toSeconds());
+          }
+        }
+      } else if (i > 0) {
+        stopSignal.await(config.isolationOffDelay().toMillis(), TimeUnit.MILLISECONDS);
+      }
+      if (stopping) {
+        break;
+      }
+      Path directory =
+          config.isolation()
+              ? baseDirectory.resolve(String.format("%s-%03d", config.prefix(), number))
+              : baseDirectory.resolve(config.prefix() + "-shared");
+      HostLoopDirectory loopDirectory = HostLoopDirectory.create(directory, number);
+      LoopSecret secret = config.runner().secret().orElseGet(LoopSecret::generate);
+      Redaction.register(secret.reveal());
+      CountDownLatch firstRegistration = new CountDownLatch(1);
+      LoopListener loopListener =
+          event -> {
+            if (event.kind() == LoopEvent.Kind.REGISTERED
+                || event.kind() == LoopEvent.Kind.LOOP_ENDED) {
+              firstRegistration.countDown();
+            }
+            listener.onEvent(event);
+          };
+      RunnerLoop loop =
+          new RunnerLoop(
+              number,
+              config.runner(),
+              loopDirectory,
+              runtime,
+              registrar,
+              secret,
+              config.prefix(),
+              guestUser,
+              loopListener,
+              background);
+      StartedLoop startedLoop =
+          new StartedLoop(
+              loop,
+              loopDirectory,
+              firstRegistration,
+              System.nanoTime() + config.startTimeout().toNanos());
+      synchronized (lock) {
+        if (stopping) {
+          break;
+        }
+        started.add(startedLoop);
+        startedLoop.thread.start();
+      }
+      starting.add(startedLoop);
+      all.add(startedLoop);
+    }
+  }
+
+  private void deleteDirectories() {
+    List<StartedLoop> loops;
+    synchronized (lock) {
+      loops = List.copyOf(started);
+    }
+    for (StartedLoop loop : loops) {
+      try {
+        loop.directory.deleteAfterVmsEnded();
+      } catch (IOException e) {
+        LOG.warn("Could not delete {}: {}", loop.directory.path(), e.getMessage());
+      }
+    }
+    if (baseDirectory != null) {
+      deleteTree(baseDirectory);
+    }
+  }
+
+  /** Deletes a tree without following links; only called once no VM can write in it. */
+  private static void deleteTree(Path root) {
+    if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    try {
+      Files.walkFileTree(
+          root,
+          new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attributes)
+                throws IOException {
+              Files.deleteIfExists(file);
+              return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+              Files.deleteIfExists(dir);
+              return FileVisitResult.CONTINUE;
+            }
+          });
+    } catch (NoSuchFileException e) {
+      // Already gone.
+    } catch (IOException e) {
+      LOG.warn("Could not delete {}: {}", root, e.getMessage());
+    }
+  }
+
+  static ThreadFactory daemonThreads(String prefix) {
+    AtomicInteger count = new AtomicInteger();
+    return runnable -> {
+      Thread thread = new Thread(runnable, prefix + count.incrementAndGet());
+      thread.setDaemon(true);
+      return thread;
+    };
+  }
+
+  private static final class StartedLoop {
+    final RunnerLoop loop;
+    final HostLoopDirectory directory;
+    final CountDownLatch firstRegistration;
+    final long startDeadlineNanos;
+    final Thread thread;
+    volatile RunnerLoop.Outcome outcome;
+
+    StartedLoop(
+        RunnerLoop loop,
+        HostLoopDirectory directory,
+        CountDownLatch firstRegistration,
+        long startDeadlineNanos) {
+      this.loop = loop;
+      this.directory = directory;
+      this.firstRegistration = firstRegistration;
+      this.startDeadlineNanos = startDeadlineNanos;
+      this.thread = new Thread(() -> outcome = loop.run(), "loop-" + loop.loop());
+    }
+
+    RunnerLoop.Outcome awaitOutcome() throws InterruptedException {
+      thread.join();
+      return outcome;
+    }
+  }
+
+  /** Builds an orchestrator; the runtime and GitHub client may be given (embedding, tests). */
+  public static final class Builder {
+    private final OrchestratorConfig config;
+    private LoopListener listener = LoopListener.none();
+    private MicroVmRuntime runtime;
+    private GitHubRunnerClient github;
+
+    private Builder(OrchestratorConfig config) {
+      this.config = Objects.requireNonNull(config, "config");
+    }
+
+    public Builder listener(LoopListener listener) {
+      this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /** Uses this runtime instead of creating one from the configuration; it is not closed. */
+    public Builder runtime(MicroVmRuntime runtime) {
+      this.runtime = runtime;
+      return this;
+    }
+
+    /** Uses this client instead of creating one from the configuration; it is not closed. */
+    public Builder github(GitHubRunnerClient github) {
+      this.github = github;
+      return this;
+    }
+
+    public Orchestrator build() {
+      return new Orchestrator(this);
+    }
+  }
+}

@@ -1,0 +1,99 @@
+package dev.microrunner.loop;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.microrunner.github.sim.SimState;
+import dev.microrunner.loop.LoopEvent.Kind;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The whole loop with real processes: simulator, process runtime, agent, simulated runner. */
+class OrchestratorEndToEndTest {
+
+  @TempDir Path work;
+  private LoopHarness harness;
+
+  @BeforeEach
+  void start() throws Exception {
+    harness = LoopHarness.start(work);
+  }
+
+  @AfterEach
+  void stop() {
+    harness.close();
+  }
+
+  @Test
+  void threeLoopsOfTwoRunnersTakeSixJobsAndLeaveNoRegistration() throws Exception {
+    harness.enqueueJobs(6, Duration.ofMillis(200));
+    Orchestrator orchestrator =
+        harness.build(harness.orchestrator(harness.runner().repeat(2).build()).loops(3).build());
+
+    Orchestrator.Result result = orchestrator.run();
+
+    assertEquals(
+        List.of(
+            RunnerLoop.EndReason.COMPLETED,
+            RunnerLoop.EndReason.COMPLETED,
+            RunnerLoop.EndReason.COMPLETED),
+        result.loops().stream().map(RunnerLoop.Outcome::reason).toList());
+    assertEquals(6, result.runners());
+    SimState state = harness.sim.state();
+    assertEquals(6, state.finishedJobs(), () -> "jobs: " + state.jobs());
+    assertTrue(
+        state.jobs().stream().allMatch(job -> job.result().equals(Optional.of("Succeeded"))),
+        () -> "jobs: " + state.jobs());
+    assertEquals(List.of(), state.runners(), "registrations left at the simulator");
+    List<LoopEvent> exits = harness.events(Kind.VM_EXITED);
+    assertEquals(6, exits.size());
+    assertTrue(exits.stream().allMatch(e -> e.exitStatus().equals(OptionalInt.of(0))), "" + exits);
+    assertEquals(6, harness.events(Kind.REGISTRATION_REMOVED).size());
+    assertFalse(Files.exists(work.resolve("base")), "base directory left behind");
+    try (var stateFiles = Files.list(work.resolve("state"))) {
+      assertEquals(
+          List.of(), stateFiles.filter(f -> f.toString().endsWith(".state.json")).toList());
+    }
+  }
+
+  @Test
+  void tokenRegistrationRunsConfigShInTheGuestAndStillLeavesNoRegistration() throws Exception {
+    harness.enqueueJobs(2, Duration.ofMillis(100));
+    RunnerConfig runner = harness.runner().registration(RegistrationMode.TOKEN).repeat(2).build();
+
+    Orchestrator.Result result =
+        assertTimeoutPreemptively(
+            Duration.ofSeconds(90), harness.build(harness.orchestrator(runner).build())::run);
+
+    assertEquals(RunnerLoop.EndReason.COMPLETED, result.loops().get(0).reason());
+    SimState state = harness.sim.state();
+    assertEquals(2, state.finishedJobs(), () -> "jobs: " + state.jobs());
+    assertEquals(List.of(), state.runners(), "registrations left at the simulator");
+  }
+
+  @Test
+  void aLoopStartsOnceThePreviousLoopRegistered() throws Exception {
+    harness.enqueueJobs(2, Duration.ofMillis(100));
+    Orchestrator orchestrator =
+        harness.build(harness.orchestrator(harness.runner().repeat(1).build()).loops(2).build());
+
+    orchestrator.run();
+
+    List<LoopEvent> events = List.copyOf(harness.events);
+    LoopEvent firstRegistered =
+        events.stream().filter(e -> e.kind() == Kind.REGISTERED && e.loop() == 1).findFirst().get();
+    LoopEvent secondStarted =
+        events.stream().filter(e -> e.kind() == Kind.VM_STARTED && e.loop() == 2).findFirst().get();
+    assertTrue(secondStarted.nanoTime() > firstRegistered.nanoTime(), "" + events);
+  }
+}
