@@ -17,6 +17,8 @@ import picocli.CommandLine.HelpCommand;
       RunnerCommand.class,
       AgentCommand.class,
       TokenCommand.class,
+      SimCommand.class,
+      DemoCommand.class,
       HelpCommand.class,
     })
 public final class MicrorunnerCommand {}
