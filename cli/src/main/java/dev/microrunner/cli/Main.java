@@ -67,7 +67,9 @@ public final class Main {
               : failure instanceof IllegalArgumentException ? "invalid setting: " : "";
       commandLine
           .getErr()
-          .println(Redaction.redact(commandLine.getCommandName() + ": " + kind + message));
+          .println(
+              Redaction.redact(
+                  "microrunner " + commandLine.getCommandName() + ": " + kind + message));
       if (Logging.stackTraces()) {
         java.io.StringWriter trace = new java.io.StringWriter();
         failure.printStackTrace(new java.io.PrintWriter(trace));

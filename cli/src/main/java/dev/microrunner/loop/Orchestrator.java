@@ -215,11 +215,11 @@ public final class Orchestrator {
       throw new RuntimeUnavailableException(
           "runtime " + runtime.name() + " is not available: " + availability.reason());
     }
-    if (runtime.isolation() != Isolation.MICROVM) {
+    if (runtime.isolation() == Isolation.CONTAINER) {
       LOG.warn(
-          "Runtime {} gives {} isolation, not a microVM: use it for development and tests only",
-          runtime.name(),
-          runtime.isolation().name().toLowerCase(java.util.Locale.ROOT));
+          "Runtime {} isolates runners in containers only, not microVMs: jobs share the host's"
+              + " kernel",
+          runtime.name());
     }
     return runtime;
   }

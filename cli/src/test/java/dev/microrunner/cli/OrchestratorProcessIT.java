@@ -1,0 +1,152 @@
+package dev.microrunner.cli;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The built CLI as a real process: signals, crash recovery, secrets. */
+class OrchestratorProcessIT {
+
+  /** A simulator JIT config is base64 JSON: it starts with {@code eyJ}. */
+  private static final Pattern JIT_CONFIG = Pattern.compile("eyJ[A-Za-z0-9+/=]{40,}");
+
+  @TempDir Path work;
+  private CliProcess cli;
+  private final List<Process> started = new ArrayList<>();
+
+  @BeforeEach
+  void start() throws IOException {
+    cli = new CliProcess(work);
+  }
+
+  @AfterEach
+  void stop() {
+    for (Process process : started) {
+      process.descendants().forEach(ProcessHandle::destroyForcibly);
+      process.destroyForcibly();
+    }
+    cli.sim.close();
+  }
+
+  private Process orchestrator(String prefix, int loops, String... runnerOptions)
+      throws IOException {
+    Process process = cli.orchestrator(prefix, loops, runnerOptions);
+    started.add(process);
+    return process;
+  }
+
+  @Test
+  void sigtermWhileRunnersAreBusyCleansUpEverythingAndExitsZero() throws Exception {
+    cli.enqueueJobs(2, Duration.ofMinutes(10));
+    Process orchestrator = orchestrator("sigterm", 2);
+    await()
+        .atMost(Duration.ofSeconds(90))
+        .until(() -> cli.sim.state().runningJobs() == 2 || !orchestrator.isAlive());
+    assertTrue(orchestrator.isAlive(), () -> "ended early: " + output("sigterm"));
+    List<ProcessHandle> children = orchestrator.descendants().toList();
+    assertFalse(children.isEmpty());
+
+    assertNoSecretInArgvOrChildEnvironment(orchestrator);
+
+    long signalled = System.nanoTime();
+    orchestrator.destroy(); // SIGTERM
+    assertTrue(orchestrator.waitFor(10 + 5, TimeUnit.SECONDS), "not ended within grace + 5 s");
+    Duration took = Duration.ofNanos(System.nanoTime() - signalled);
+
+    assertEquals(0, orchestrator.exitValue(), () -> output("sigterm"));
+    assertTrue(took.compareTo(Duration.ofSeconds(15)) < 0, "took " + took);
+    for (ProcessHandle child : children) {
+      await().atMost(Duration.ofSeconds(5)).until(() -> !child.isAlive());
+    }
+    assertFalse(Files.exists(cli.baseDirectory("sigterm")), "loop directories left behind");
+    assertEquals(List.of(), cli.sim.state().runners(), "registrations left at the simulator");
+    assertNoSecretIn(cli.read("sigterm.log") + cli.read("sigterm.out"));
+  }
+
+  @Test
+  void aNewInstanceRemovesWhatAKilledOneLeftButNotWhatOtherPrefixesOwn() throws Exception {
+    // No job: the runner idles online. (A runner killed in the middle of a job stays busy at
+    // GitHub, which refuses to delete it until it times the job out; recovery then keeps the
+    // state file and tries again at the next start.)
+    Process crashed = orchestrator("crash", 1);
+    await()
+        .atMost(Duration.ofSeconds(90))
+        .until(
+            () ->
+                cli.sim.state().runners().stream().anyMatch(r -> r.status().equals("online"))
+                    || !crashed.isAlive());
+    assertTrue(crashed.isAlive(), () -> "ended early: " + output("crash"));
+    List<ProcessHandle> orphans = crashed.descendants().toList();
+    assertFalse(orphans.isEmpty());
+    crashed.destroyForcibly(); // kill -9: no clean-up at all
+    crashed.waitFor();
+    assertTrue(orphans.stream().anyMatch(ProcessHandle::isAlive), "nothing was orphaned");
+    // The busy runner, and the next runner's registration prepared while it ran.
+    int leftBehind = cli.sim.state().runners().size();
+    assertTrue(leftBehind >= 1);
+
+    // Another prefix on the same host must leave them alone.
+    Process other = orchestrator("other", 1, "-r", "0");
+    assertTrue(other.waitFor(60, TimeUnit.SECONDS));
+    assertEquals(0, other.exitValue(), () -> output("other"));
+    assertTrue(orphans.stream().anyMatch(ProcessHandle::isAlive), "another prefix removed them");
+    assertEquals(leftBehind, cli.sim.state().runners().size());
+
+    Process recovering = orchestrator("crash", 1, "-r", "0");
+    assertTrue(recovering.waitFor(60, TimeUnit.SECONDS));
+    assertEquals(0, recovering.exitValue(), () -> output("crash"));
+    for (ProcessHandle orphan : orphans) {
+      await().atMost(Duration.ofSeconds(10)).until(() -> !orphan.isAlive());
+    }
+    assertEquals(List.of(), cli.sim.state().runners(), "the dead instance's registration is left");
+    assertFalse(Files.exists(cli.baseDirectory("crash")), "the dead instance's directory is left");
+  }
+
+  private void assertNoSecretInArgvOrChildEnvironment(Process orchestrator) throws Exception {
+    Process ps = new ProcessBuilder("ps", "-eo", "args").redirectErrorStream(true).start();
+    String table = new String(ps.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    ps.waitFor();
+    assertTrue(table.contains("orchestrator"), "ps shows no orchestrator: " + table);
+    assertNoSecretIn(table);
+    for (ProcessHandle child : orchestrator.descendants().toList()) {
+      Path environ = Path.of("/proc", String.valueOf(child.pid()), "environ");
+      String environment;
+      try {
+        environment = new String(Files.readAllBytes(environ), StandardCharsets.UTF_8);
+      } catch (IOException gone) {
+        continue;
+      }
+      assertFalse(environment.contains(CliProcess.PAT), "PAT in the environment of " + child);
+      assertFalse(environment.contains(CliProcess.SECRET), "secret in the environment of " + child);
+    }
+  }
+
+  private static void assertNoSecretIn(String text) {
+    assertFalse(text.contains(CliProcess.PAT), "the PAT leaked");
+    assertFalse(text.contains(CliProcess.SECRET), "the loop secret leaked");
+    assertFalse(JIT_CONFIG.matcher(text).find(), "a JIT config leaked");
+  }
+
+  private String output(String prefix) {
+    try {
+      return cli.read(prefix + ".out") + cli.read(prefix + ".log");
+    } catch (IOException e) {
+      return e.toString();
+    }
+  }
+}
