@@ -19,6 +19,7 @@ import picocli.CommandLine.HelpCommand;
       TokenCommand.class,
       SimCommand.class,
       DemoCommand.class,
+      BenchCommand.class,
       HelpCommand.class,
     })
 public final class MicrorunnerCommand {}
