@@ -218,7 +218,7 @@ public final class Bench {
                 : ""));
   }
 
-  private static List<Long> gaps(List<LoopEvent> events) {
+  static List<Long> gaps(List<LoopEvent> events) {
     List<LoopEvent> sorted =
         events.stream().sorted(java.util.Comparator.comparingLong(LoopEvent::nanoTime)).toList();
     List<Long> gaps = new ArrayList<>();
