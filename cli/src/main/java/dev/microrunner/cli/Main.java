@@ -31,6 +31,8 @@ public final class Main {
     CommandLine commandLine = new CommandLine(new MicrorunnerCommand());
     commandLine.setExecutionExceptionHandler(new ShortErrors());
     commandLine.setExitCodeExceptionMapper(Main::exitCode);
+    // The last of a repeated option wins, so wrappers can append overrides.
+    commandLine.setOverwrittenOptionsAllowed(true);
     return commandLine;
   }
 

@@ -120,7 +120,9 @@ public final class OrchestratorCommand implements Callable<Integer> {
     Map<String, String> environment = System.getenv();
     logging.apply("ORCHESTRATOR", environment);
     RunnerCommand runner = new RunnerCommand();
-    new CommandLine(runner).parseArgs(runnerArguments.toArray(new String[0]));
+    new CommandLine(runner)
+        .setOverwrittenOptionsAllowed(true)
+        .parseArgs(runnerArguments.toArray(new String[0]));
     boolean isolation =
         !noIsolation && !"0".equals(environment.getOrDefault("ORCHESTRATOR_ISOLATION", "1").trim());
     OrchestratorConfig config =

@@ -495,7 +495,9 @@ public final class RunnerLoop {
         }
       }
       LOG.warn("Loop {}: {} still running, stopping it", loop, id);
-      stopQuietly(handle, skipGrace ? Duration.ZERO : FORCED_STOP_GRACE);
+      // Even now the agent gets a moment after SIGTERM: it takes its runner offline, which
+      // GitHub needs before it lets the registration be removed.
+      stopQuietly(handle, FORCED_STOP_GRACE);
       return handle.awaitExit(Duration.ZERO);
     }
 

@@ -117,6 +117,37 @@ class OrchestratorProcessIT {
     assertFalse(Files.exists(cli.baseDirectory("crash")), "the dead instance's directory is left");
   }
 
+  @Test
+  void aSecondSignalSkipsTheGracePeriodButStillCleansUp() throws Exception {
+    // A guest that registers, then ignores both .trm and SIGTERM.
+    Path stubborn = work.resolve("stubborn");
+    Files.writeString(
+        stubborn,
+        "#!/bin/sh\ntrap '' TERM INT\necho registered > \"$4\"\nwhile :; do sleep 0.2; done\n");
+    Files.setPosixFilePermissions(
+        stubborn, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    Process orchestrator =
+        orchestrator("twice", 1, "--entrypoint", stubborn.toString(), "--grace", "120");
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> !orchestrator.isAlive() || cli.read("twice.log").contains("registered JIT"));
+    await().atMost(Duration.ofSeconds(30)).until(() -> orchestrator.descendants().count() > 0);
+    List<ProcessHandle> children = orchestrator.descendants().toList();
+
+    orchestrator.destroy(); // SIGTERM: .trm, then a grace period of 120 s
+    await().atMost(Duration.ofSeconds(30)).until(() -> cli.read("twice.log").contains("asking"));
+    assertTrue(orchestrator.isAlive(), "did not wait for the grace period");
+    orchestrator.destroy(); // the second SIGTERM cuts it short
+
+    assertTrue(orchestrator.waitFor(20, TimeUnit.SECONDS), "the second signal did not end it");
+    assertEquals(0, orchestrator.exitValue(), () -> output("twice"));
+    for (ProcessHandle child : children) {
+      await().atMost(Duration.ofSeconds(5)).until(() -> !child.isAlive());
+    }
+    assertEquals(List.of(), cli.sim.state().runners(), "registrations left at the simulator");
+    assertFalse(Files.exists(cli.baseDirectory("twice")), "loop directories left behind");
+  }
+
   private void assertNoSecretInArgvOrChildEnvironment(Process orchestrator) throws Exception {
     Process ps = new ProcessBuilder("ps", "-eo", "args").redirectErrorStream(true).start();
     String table = new String(ps.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -1,0 +1,151 @@
+package dev.microrunner.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.microrunner.github.InvalidCredentialsException;
+import dev.microrunner.loop.RegistrationMode;
+import dev.microrunner.loop.RunnerConfig;
+import dev.microrunner.vm.Mount;
+import dev.microrunner.vm.PullPolicy;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** Runner options into the loop configuration, as the orchestrator parses them in-process. */
+class RunnerCommandTest {
+
+  private static final Map<String, String> ENVIRONMENT =
+      Map.of("RUNNER_PAT", "ghp_" + "c".repeat(36));
+
+  @TempDir Path work;
+
+  private static RunnerConfig parse(Map<String, String> environment, String... args)
+      throws Exception {
+    RunnerCommand command = new RunnerCommand();
+    new CommandLine(command).parseArgs(args);
+    return command.toConfig(environment);
+  }
+
+  @Test
+  void everyRunnerOptionReachesTheConfiguration() throws Exception {
+    RunnerConfig config =
+        parse(
+            Map.of("RUNNER_PAT", "ghp_" + "c".repeat(36), "RUNNER_UPDATE", "1"),
+            "-c",
+            "4",
+            "-m",
+            "2048",
+            "-d",
+            "9.9.9.9",
+            "-g",
+            "ghe.example.com",
+            "-G",
+            "builders",
+            "-i",
+            "ghcr.io/x/runner:fedora",
+            "-k",
+            "600",
+            "-L",
+            "a, b",
+            "-M",
+            work + ":/data:ro",
+            "-p",
+            "my-org",
+            "-r",
+            "3",
+            "-s",
+            "org",
+            "-u",
+            "ci",
+            "--entrypoint",
+            "/bin/agent",
+            "--registration",
+            "token",
+            "--grace",
+            "7",
+            "--pull",
+            "always",
+            "--network",
+            "host",
+            "--env",
+            "FOO=bar");
+
+    assertEquals(4, config.cpus());
+    assertEquals(2048, config.memoryMib());
+    assertEquals("9.9.9.9", config.dns());
+    assertEquals("https://ghe.example.com/api/v3", config.target().apiBase().toString());
+    assertEquals("builders", config.group());
+    assertEquals("ghcr.io/x/runner:fedora", config.image());
+    assertEquals(Optional.of(Duration.ofSeconds(600)), config.lifetime());
+    assertEquals(List.of("a", "b"), config.labels());
+    assertEquals(List.of(new Mount(work, "/data", true)), config.mounts());
+    assertEquals("/orgs/my-org", config.scope().apiPath());
+    assertEquals(3, config.repeat());
+    assertEquals("ci", config.user());
+    assertTrue(config.update(), "RUNNER_UPDATE=1");
+    assertEquals("/bin/agent", config.effectiveEntrypoint());
+    assertEquals(RegistrationMode.TOKEN, config.registration());
+    assertEquals(Duration.ofSeconds(7), config.grace());
+    assertEquals(PullPolicy.ALWAYS, config.pull());
+    assertEquals(Optional.of("host"), config.network());
+    assertEquals(Map.of("FOO", "bar"), config.guestEnvironment());
+  }
+
+  @Test
+  void theSecretComesFromTheVariableAndIsChecked() throws Exception {
+    RunnerConfig config =
+        parse(
+            Map.of(
+                "RUNNER_PAT",
+                "ghp_" + "c".repeat(36),
+                "RUNNER_SECRET",
+                "abcdefghijklmnopqrstuvwxyz012345"),
+            "-p",
+            "octo/hello");
+    assertEquals("abcdefghijklmnopqrstuvwxyz012345", config.secret().orElseThrow().reveal());
+
+    IllegalArgumentException tooShort =
+        assertThrows(
+            IllegalArgumentException.class, () -> parse(ENVIRONMENT, "-p", "o/r", "-S", "short"));
+    assertTrue(tooShort.getMessage().contains("-S"), tooShort.getMessage());
+  }
+
+  @Test
+  void missingPrincipalAndCredentialsAreNamed() {
+    assertTrue(
+        assertThrows(IllegalArgumentException.class, () -> parse(ENVIRONMENT))
+            .getMessage()
+            .contains("-p"));
+    assertTrue(
+        assertThrows(InvalidCredentialsException.class, () -> parse(Map.of(), "-p", "o/r"))
+            .getMessage()
+            .contains("RUNNER_PAT"));
+  }
+
+  @Test
+  void mountsAreCheckedWhenParsed() {
+    assertThrows(IllegalArgumentException.class, () -> RunnerCommand.parseMount("relative:/x"));
+    assertThrows(
+        IllegalArgumentException.class, () -> RunnerCommand.parseMount("/does/not/exist:/x"));
+    assertThrows(IllegalArgumentException.class, () -> RunnerCommand.parseMount(work + ":/x:rx"));
+  }
+
+  @Test
+  void exitStatusesFollowTheFailure() {
+    assertEquals(ExitCodes.USAGE, Main.exitCode(new IllegalArgumentException("x")));
+    assertEquals(
+        ExitCodes.GITHUB_REFUSED,
+        Main.exitCode(new dev.microrunner.github.GitHubAuthenticationException("x")));
+    assertEquals(
+        ExitCodes.RUNTIME_UNAVAILABLE,
+        Main.exitCode(new dev.microrunner.loop.RuntimeUnavailableException("x")));
+    assertEquals(ExitCodes.FAILURE, Main.exitCode(new java.io.IOException("x")));
+  }
+}

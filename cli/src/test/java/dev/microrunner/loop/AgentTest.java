@@ -1,0 +1,229 @@
+package dev.microrunner.loop;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.microrunner.handshake.EnvFile;
+import dev.microrunner.handshake.HandshakeFile;
+import dev.microrunner.handshake.HostLoopDirectory;
+import dev.microrunner.handshake.LoopSecret;
+import dev.microrunner.handshake.RunnerId;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The agent against a fake actions/runner whose scripts record what they were given. */
+class AgentTest {
+
+  private static final String USER = System.getProperty("user.name");
+  private static final String JIT = "eyJqaXQiOiJmYWtlLWppdC1jb25maWctZm9yLXRoZS1hZ2VudC10ZXN0In0=";
+  private static final String TOKEN = "AABBCCDDEEFFGGHHIIJJKKLLMMNNOOPP";
+
+  @TempDir Path work;
+  private HostLoopDirectory host;
+  private RunnerId id;
+  private LoopSecret secret;
+  private Path install;
+  private Path out;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    host = HostLoopDirectory.create(work.resolve("loop"), 1);
+    id = RunnerId.random(1);
+    secret = LoopSecret.generate();
+    install = Files.createDirectories(work.resolve("runner"));
+    out = Files.createDirectories(work.resolve("out"));
+  }
+
+  private void runScript(String body) throws Exception {
+    LoopHarness.script(
+        install.resolve("run.sh"),
+        String.join(
+            "\n",
+            "echo \"$*\" > \"$OUT/run-args\"",
+            "echo \"${ACTIONS_RUNNER_INPUT_JITCONFIG:-none}\" > \"$OUT/run-jit\"",
+            "echo \"${ACTIONS_RUNNER_INPUT_TOKEN:-none}\" > \"$OUT/run-token\"",
+            "[ -e \"$ENV_FILE\" ] && echo yes > \"$OUT/env-visible\"",
+            "[ -e \"$TKN_FILE\" ] && echo yes > \"$OUT/tkn-before-run\"",
+            body));
+  }
+
+  private Map<String, String> env(String mode, String value) {
+    Map<String, String> values = new HashMap<>();
+    values.put(EnvFile.RUNNER_SECRET, secret.reveal());
+    values.put(EnvFile.RUNNER_NAME, "test-" + id);
+    values.put(EnvFile.RUNNER_LABELS, "self-hosted,test");
+    values.put(EnvFile.RUNNER_GROUP, "Default");
+    values.put(EnvFile.RUNNER_URL, "https://github.com/octo/hello");
+    values.put(EnvFile.RUNNER_USER, USER);
+    values.put(EnvFile.RUNNER_UPDATE, "0");
+    values.put(mode, value);
+    return values;
+  }
+
+  private Agent agent() {
+    Path envFile = host.path().resolve(id.fileName(HandshakeFile.ENV));
+    Path tokenFile = host.path().resolve(id.fileName(HandshakeFile.TOKEN));
+    AgentConfig config =
+        new AgentConfig(
+            envFile,
+            Optional.of(tokenFile),
+            Optional.empty(),
+            Optional.empty(),
+            Optional.empty(),
+            Optional.empty(),
+            Optional.empty(),
+            Optional.empty(),
+            Optional.empty(),
+            Optional.empty(),
+            false,
+            Optional.empty(),
+            List.of(),
+            Duration.ofMillis(50),
+            Duration.ofSeconds(5));
+    Map<String, String> environment =
+        Map.of(
+            "PATH", System.getenv("PATH"),
+            "OUT", out.toString(),
+            "ENV_FILE", envFile.toString(),
+            "TKN_FILE", tokenFile.toString(),
+            "RUNNER_INSTALL", install.toString());
+    return new Agent(config, environment, USER);
+  }
+
+  private String recorded(String name) throws Exception {
+    return Files.readString(out.resolve(name)).trim();
+  }
+
+  @Test
+  void jitModeHandsTheConfigToRunShThroughItsEnvironmentOnly() throws Exception {
+    runScript("exit 7");
+    host.writeEnv(id, env(EnvFile.RUNNER_JITCONFIG, JIT));
+
+    int status = agent().run();
+
+    assertEquals(7, status, "the runner's status");
+    assertEquals(JIT, recorded("run-jit"));
+    assertEquals("", recorded("run-args"), "nothing on run.sh's argv");
+    assertFalse(Files.exists(out.resolve("env-visible")), "the .env outlived the agent's read");
+    assertTrue(Files.exists(out.resolve("tkn-before-run")), "registered before run.sh");
+    assertTrue(host.isRegistered(id));
+    assertFalse(
+        Files.readString(host.path().resolve(id.fileName(HandshakeFile.TOKEN))).contains(JIT));
+  }
+
+  @Test
+  void tokenModeRunsConfigShWithTheTokenInItsEnvironmentThenRunSh() throws Exception {
+    runScript("exit 0");
+    LoopHarness.script(
+        install.resolve("config.sh"),
+        String.join(
+            "\n",
+            "echo \"$*\" > \"$OUT/config-args\"",
+            "echo \"$ACTIONS_RUNNER_INPUT_TOKEN\" > \"$OUT/config-token\""));
+    host.writeEnv(id, env(EnvFile.RUNNER_TOKEN, TOKEN));
+
+    assertEquals(0, agent().run());
+
+    String args = recorded("config-args");
+    assertTrue(
+        args.startsWith(
+            "--unattended --url https://github.com/octo/hello --name test-"
+                + id
+                + " --labels self-hosted,test --runnergroup Default --work _work --ephemeral"),
+        args);
+    assertTrue(args.endsWith("--disableupdate"), args);
+    assertFalse(args.contains(TOKEN), "the token on config.sh's argv");
+    assertEquals(TOKEN, recorded("config-token"));
+    assertEquals("none", recorded("run-token"), "run.sh must not see the token");
+    assertTrue(Files.exists(out.resolve("tkn-before-run")));
+  }
+
+  @Test
+  void aTerminateFileWithTheSecretStopsTheRunnerAndTheAgentEndsWithZero() throws Exception {
+    runScript("echo $$ > \"$OUT/pid\"; exec sleep 120");
+    host.writeEnv(id, env(EnvFile.RUNNER_JITCONFIG, JIT));
+    CompletableFuture<Integer> status = runInBackground(agent());
+    await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(out.resolve("pid")));
+
+    Path terminate = host.path().resolve(id.fileName(HandshakeFile.TERMINATE));
+    Files.writeString(terminate, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    await().atMost(Duration.ofSeconds(10)).until(() -> !Files.exists(terminate));
+    assertFalse(status.isDone(), "a wrong secret stopped the runner");
+
+    host.requestTermination(id, secret);
+
+    assertEquals(0, status.get(20, java.util.concurrent.TimeUnit.SECONDS));
+    long pid = Long.parseLong(recorded("pid"));
+    assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false));
+    assertFalse(host.consumeBreak(id, secret), "terminated by the host: no break file");
+  }
+
+  @Test
+  void aSignalWritesTheBreakFileAndStopsTheRunner() throws Exception {
+    runScript("echo $$ > \"$OUT/pid\"; exec sleep 120");
+    host.writeEnv(id, env(EnvFile.RUNNER_JITCONFIG, JIT));
+    Agent agent = agent();
+    CompletableFuture<Integer> status = runInBackground(agent);
+    await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(out.resolve("pid")));
+
+    agent.signalled();
+
+    status.get(20, java.util.concurrent.TimeUnit.SECONDS);
+    assertTrue(host.consumeBreak(id, secret), "no break file holding the secret");
+  }
+
+  @Test
+  void aMissingRunnerInstallationIsAClearError() throws Exception {
+    host.writeEnv(id, env(EnvFile.RUNNER_JITCONFIG, JIT));
+
+    AgentException error = assertThrows(AgentException.class, () -> agent().run());
+
+    assertTrue(error.getMessage().contains("RUNNER_INSTALL"), error.getMessage());
+    assertFalse(error.getMessage().contains(JIT));
+  }
+
+  @Test
+  void anotherUserNeedsRoot() throws Exception {
+    runScript("exit 0");
+    Map<String, String> values = env(EnvFile.RUNNER_JITCONFIG, JIT);
+    values.put(EnvFile.RUNNER_USER, "someone-else");
+    host.writeEnv(id, values);
+    Agent agent =
+        new Agent(
+            AgentConfig.forEnvFile(host.path().resolve(id.fileName(HandshakeFile.ENV))),
+            Map.of("PATH", System.getenv("PATH"), "RUNNER_INSTALL", install.toString()),
+            "not-root");
+
+    AgentException error = assertThrows(AgentException.class, agent::run);
+
+    assertTrue(error.getMessage().contains("someone-else"), error.getMessage());
+  }
+
+  private static CompletableFuture<Integer> runInBackground(Agent agent) {
+    CompletableFuture<Integer> status = new CompletableFuture<>();
+    Thread thread =
+        new Thread(
+            () -> {
+              try {
+                status.complete(agent.run());
+              } catch (Exception e) {
+                status.completeExceptionally(e);
+              }
+            });
+    thread.setDaemon(true);
+    thread.start();
+    return status;
+  }
+}

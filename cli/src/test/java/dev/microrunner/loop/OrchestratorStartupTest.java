@@ -1,0 +1,130 @@
+package dev.microrunner.loop;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.microrunner.github.Credentials;
+import dev.microrunner.github.GitHubAuthenticationException;
+import dev.microrunner.github.Secret;
+import dev.microrunner.loop.LoopEvent.Kind;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Start-up ordering, back-off and refused credentials, with real processes. */
+class OrchestratorStartupTest {
+
+  /** Loop 1's guests never register; the others register and idle until told to stop. */
+  private static final String LOOP_ONE_NEVER_REGISTERS =
+      String.join(
+          "\n",
+          "trap 'exit 0' TERM",
+          "case \"$(basename \"$2\")\" in",
+          "  1-*) ;;",
+          "  *) echo registered > \"$4\" ;;",
+          "esac",
+          "while [ ! -e \"${4%.tkn}.trm\" ]; do sleep 0.1; done");
+
+  @TempDir Path work;
+  private LoopHarness harness;
+
+  @BeforeEach
+  void start() throws Exception {
+    harness = LoopHarness.start(work);
+  }
+
+  @AfterEach
+  void stop() {
+    harness.close();
+  }
+
+  @Test
+  void aLoopThatNeverRegistersHoldsTheNextOnlyUntilTheStartTimeout() throws Exception {
+    Path guest = LoopHarness.script(work.resolve("guest"), LOOP_ONE_NEVER_REGISTERS);
+    RunnerConfig runner =
+        harness.runner().entrypoint(guest.toString()).grace(Duration.ofSeconds(5)).build();
+    Orchestrator orchestrator =
+        harness.build(
+            harness.orchestrator(runner).loops(2).startTimeout(Duration.ofSeconds(2)).build());
+    Thread stopper =
+        new Thread(
+            () -> {
+              Awaitility.await()
+                  .atMost(Duration.ofSeconds(30))
+                  .until(() -> !harness.events(Kind.REGISTERED).isEmpty());
+              orchestrator.stop(false);
+            });
+    stopper.start();
+
+    assertTimeoutPreemptively(Duration.ofSeconds(60), orchestrator::run);
+    stopper.join();
+
+    List<LoopEvent> registered = harness.events(Kind.REGISTERED);
+    assertEquals(2, registered.get(0).loop());
+    LoopEvent firstStart =
+        harness.events(Kind.VM_STARTED).stream().filter(e -> e.loop() == 1).findFirst().get();
+    LoopEvent secondStart =
+        harness.events(Kind.VM_STARTED).stream().filter(e -> e.loop() == 2).findFirst().get();
+    Duration held = Duration.ofNanos(secondStart.nanoTime() - firstStart.nanoTime());
+    assertTrue(
+        held.compareTo(Duration.ofMillis(1500)) > 0 && held.compareTo(Duration.ofSeconds(10)) < 0,
+        "loop 2 started " + held + " after loop 1; the start timeout is 2 s");
+    assertEquals(List.of(), harness.sim.state().runners());
+  }
+
+  @Test
+  void vmsThatExitBeforeRegisteringBackOffExponentially() throws Exception {
+    Path guest = LoopHarness.script(work.resolve("failing"), "exit 3");
+    RunnerConfig runner =
+        harness
+            .runner()
+            .entrypoint(guest.toString())
+            .backoff(new Backoff(Duration.ofMillis(200), Duration.ofMillis(800)))
+            .lifetime(Optional.of(Duration.ofSeconds(3)))
+            .build();
+
+    Orchestrator.Result result =
+        assertTimeoutPreemptively(
+            Duration.ofSeconds(60), harness.build(harness.orchestrator(runner).build())::run);
+
+    assertEquals(RunnerLoop.EndReason.LIFETIME, result.loops().get(0).reason());
+    List<String> delays =
+        harness.events(Kind.BACKING_OFF).stream()
+            .map(e -> e.detail().substring(0, e.detail().indexOf(' ')))
+            .toList();
+    assertTrue(delays.size() >= 3, "" + delays);
+    assertEquals(List.of("200", "400", "800"), delays.subList(0, 3));
+    assertTrue(delays.stream().allMatch(d -> Integer.parseInt(d) <= 800), "" + delays);
+    int starts = harness.events(Kind.VM_STARTED).size();
+    assertTrue(starts <= delays.size() + 1, starts + " VMs for " + delays.size() + " back-offs");
+    assertEquals(List.of(), harness.sim.state().runners(), "unused registrations left behind");
+  }
+
+  @Test
+  void refusedCredentialsEndTheLoopsWithTheAuthenticationFailure() throws Exception {
+    RunnerConfig runner =
+        harness
+            .runner()
+            .credentials(
+                Credentials.pat(Secret.of("ghp_" + "NotAccepted0000000000000000000000000")))
+            .build();
+
+    Orchestrator.Result result =
+        assertTimeoutPreemptively(
+            Duration.ofSeconds(30),
+            harness.build(harness.orchestrator(runner).loops(2).parallelStart(2).build())::run);
+
+    assertTrue(result.authenticationFailure().isPresent(), "" + result);
+    assertTrue(
+        result.authenticationFailure().get().failure().get()
+            instanceof GitHubAuthenticationException);
+    assertEquals(List.of(), harness.events(Kind.VM_STARTED), "a VM started without registration");
+  }
+}
