@@ -20,6 +20,8 @@ import picocli.CommandLine.Spec;
     sortOptions = false,
     mixinStandardHelpOptions = true,
     description = {
+      "Benchmarks the runner loops on this host and prints a table.",
+      "",
       "Measures microrunner's own cost with stand-in guests that register and end at once, against"
           + " the built-in GitHub simulator: the time from the first loop's VM start to the fourth"
           + " loop's; the median host gap between one VM's exit and the next VM's start, also with"

@@ -20,6 +20,8 @@ import picocli.CommandLine.Spec;
     sortOptions = false,
     mixinStandardHelpOptions = true,
     description = {
+      "Runs a batch of jobs through ephemeral runners, with GitHub simulated.",
+      "",
       "Starts the GitHub simulator, queues jobs and runs an orchestrator whose ephemeral runners"
           + " (the real agent and handshake, a simulated actions/runner) take one job each. It uses"
           + " the best microVM runtime installed, else the process runtime (no isolation; a banner"

@@ -33,9 +33,12 @@ import picocli.CommandLine.Spec;
     sortOptions = false,
     mixinStandardHelpOptions = true,
     description = {
-      "Runs the GitHub simulator on 127.0.0.1 until SIGINT or SIGTERM (exit status 0). It serves the"
-          + " runner endpoints microrunner calls, a job queue for simulated runners, and"
-          + " GET /_sim/state (registered runners; queued, running and finished jobs).",
+      "Runs the GitHub simulator on 127.0.0.1, or writes a simulated actions/runner.",
+      "",
+      "Serves until SIGINT or SIGTERM (exit status 0): the runner endpoints microrunner calls, a"
+          + " job queue for simulated runners, and GET /_sim/state (registered runners; queued,"
+          + " running and finished jobs). POST /_sim/jobs queues more jobs, POST /_sim/faults"
+          + " injects rate limits, 5xx or latency.",
       "",
       "Standard output: line 1 is API_URL=http://127.0.0.1:PORT. Without --token-file, a random"
           + " token is generated and written to a new file (mode 0600, in a 0700 directory,"
