@@ -28,7 +28,8 @@ import picocli.CommandLine.Spec;
           + " says so). When every job is done it stops the orchestrator (.trm, clean-up), prints a"
           + " table per runner and, last, 'demo: M/M jobs completed by K ephemeral runners'.",
       "Exit status 0 then; 1 with a message on failure, 2 for a bad option, 4 when the runtime"
-          + " named with -R cannot run here. Nothing is left running either way.",
+          + " named with -R cannot run here, 130 when interrupted by SIGINT or SIGTERM. Nothing is left"
+          + " running either way.",
     })
 public final class DemoCommand implements Callable<Integer> {
 

@@ -83,6 +83,29 @@ class DemoIT {
     }
   }
 
+  @Test
+  void sigtermWhileJobsRunStopsEverythingAndSaysSo() throws Exception {
+    Process demo = BuiltJar.start(tmp, output, "demo", "--job-duration", "60");
+    try (BuiltJar.Descendants descendants = new BuiltJar.Descendants(demo)) {
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> Files.readString(output.resolve("stdout")).contains("runners started 3"));
+      demo.destroy(); // SIGTERM
+      assertTrue(demo.waitFor(30, TimeUnit.SECONDS), "the demo did not end after SIGTERM");
+      String stdout = Files.readString(output.resolve("stdout"));
+      String stderr = Files.readString(output.resolve("stderr"));
+      assertEquals(130, demo.exitValue(), () -> stdout + stderr);
+      assertTrue(
+          stderr.contains("demo: interrupted; every runner and VM was stopped and removed"),
+          stderr);
+      assertFalse(stdout.contains("jobs completed"), stdout);
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .untilAsserted(() -> assertEquals(List.of(), descendants.alive(), "left running"));
+      assertEquals(List.of(), entries(tmp), "left in the temporary directory");
+    }
+  }
+
   static List<Path> entries(Path dir) throws Exception {
     try (Stream<Path> files = Files.list(dir)) {
       return files.toList();
