@@ -355,8 +355,8 @@ public final class Bench {
           pass,
           String.format(
               Locale.ROOT,
-              "Guests that ignore .trm, so every VM waits out the grace period (%d s) and is"
-                  + " stopped; exit status %d; %d of %d processes left; loop directories %s;"
+              "Guests that ignore .trm (but end on SIGTERM), so every VM waits out the grace"
+                  + " period (%d s) and is then stopped; exit status %d; %d of %d processes left; loop directories %s;"
                   + " %d registrations left at the simulator.",
               options.grace().toSeconds(),
               status,

@@ -14,7 +14,11 @@ final class BenchGuests {
   /** Registers and ends at once; {@code BENCH_JOB_SECONDS} makes it "run a job" that long. */
   static final String INSTANT = "instant-guest";
 
-  /** Registers, then stays busy and ignores {@code .trm}: it must be stopped after the grace. */
+  /**
+   * Registers, then stays busy and ignores {@code .trm}, so that it is stopped after the grace
+   * period. It ends on SIGTERM, as the images' init (which forwards the signal to the agent) does;
+   * a bare {@code sleep} as a container's PID 1 would ignore SIGTERM and wait for the kill.
+   */
   static final String BUSY = "busy-guest";
 
   private static final String ARGUMENTS =
@@ -46,6 +50,11 @@ final class BenchGuests {
             + "exit 0");
     SelfLaunch.writeScript(
         dir.resolve(BUSY),
-        "# microrunner bench: a busy guest that ignores .trm.\n" + ARGUMENTS + "exec sleep 3600");
+        "# microrunner bench: a busy guest that ignores .trm.\n"
+            + ARGUMENTS
+            + "sleep 3600 &\n"
+            + "child=$!\n"
+            + "trap 'kill $child 2>/dev/null; exit 143' TERM INT\n"
+            + "wait $child");
   }
 }
