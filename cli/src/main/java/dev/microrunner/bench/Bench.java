@@ -336,7 +336,8 @@ public final class Bench {
       child.process.destroy(); // SIGTERM
       boolean ended = child.process.waitFor(options.grace().toSeconds() + 60, TimeUnit.SECONDS);
       long elapsed = System.nanoTime() - start;
-      long left = processes.stream().filter(ProcessHandle::isAlive).count();
+      long aliveAtExit = processes.stream().filter(ProcessHandle::isAlive).count();
+      long left = survivors(processes);
       boolean directoryLeft = Files.exists(child.baseDirectory, LinkOption.NOFOLLOW_LINKS);
       int registrations = sim.state().runners().size();
       int status = ended ? child.process.exitValue() : -1;
@@ -356,15 +357,32 @@ public final class Bench {
           String.format(
               Locale.ROOT,
               "Guests that ignore .trm (but end on SIGTERM), so every VM waits out the grace"
-                  + " period (%d s) and is then stopped; exit status %d; %d of %d processes left; loop directories %s;"
+                  + " period (%d s) and is then stopped; exit status %d; %d of %d guest processes"
+                  + " left (%d were still exiting as the orchestrator exited; checked again for up"
+                  + " to 2 s); loop directories %s;"
                   + " %d registrations left at the simulator.",
               options.grace().toSeconds(),
               status,
               left,
               processes.size(),
+              aliveAtExit,
               directoryLeft ? "LEFT" : "removed",
               registrations));
     }
+  }
+
+  /**
+   * The guest processes still alive once the orchestrator ended, given up to 2 s: a guest's
+   * children, signalled together with it, may still be exiting or waiting to be reaped.
+   */
+  private static long survivors(List<ProcessHandle> processes) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+    long alive = processes.stream().filter(ProcessHandle::isAlive).count();
+    while (alive > 0 && System.nanoTime() - deadline < 0) {
+      TimeUnit.MILLISECONDS.sleep(50);
+      alive = processes.stream().filter(ProcessHandle::isAlive).count();
+    }
+    return alive;
   }
 
   /** {@code microrunner orchestrator} with busy guests, run as a child process. */
