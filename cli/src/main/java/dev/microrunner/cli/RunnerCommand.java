@@ -220,6 +220,15 @@ public final class RunnerCommand implements Callable<Integer> {
   String pull;
 
   @Option(
+      names = "--prefetch",
+      paramLabel = "N",
+      defaultValue = "${env:RUNNER_PREFETCH:-" + RunnerConfig.DEFAULT_PREFETCH + "}",
+      description =
+          "At most N registrations obtained ahead from GitHub; one is used while VMs outlive a"
+              + " GitHub call. RUNNER_PREFETCH, now: ${DEFAULT-VALUE}.")
+  int prefetch;
+
+  @Option(
       names = "--network",
       defaultValue = "${env:RUNNER_NETWORK}",
       description = "VM network, e.g. host. RUNNER_NETWORK, now: ${env:RUNNER_NETWORK:-unset}.")
@@ -323,6 +332,7 @@ public final class RunnerCommand implements Callable<Integer> {
         .secret(loopSecret)
         .guestEnvironment(guestEnvironment)
         .network(Optional.ofNullable(network).filter(n -> !n.isBlank()))
+        .prefetch(prefetch)
         .build();
   }
 

@@ -52,6 +52,8 @@ import java.util.Optional;
  * @param network the VM network (e.g. {@code host}), runtime default when absent
  * @param workFolder the runner's work folder, runner default when absent
  * @param backoff the back-off after failed iterations
+ * @param prefetch at most this many registrations prepared ahead; the loop uses one while VMs
+ *     outlive a GitHub call, more only while it has to wait for GitHub
  */
 public record RunnerConfig(
     GitHubTarget target,
@@ -80,13 +82,17 @@ public record RunnerConfig(
     Map<String, String> guestEnvironment,
     Optional<String> network,
     Optional<String> workFolder,
-    Backoff backoff) {
+    Backoff backoff,
+    int prefetch) {
 
   /** The default image: the Ubuntu runner image with the agent. */
   public static final String DEFAULT_IMAGE = "ghcr.io/microrunner/runner:ubuntu";
 
   /** The images' microrunner launcher with the agent sub-command. */
   public static final String DEFAULT_ENTRYPOINT = "/opt/microrunner/bin/microrunner agent";
+
+  /** Enough for VMs far shorter than a GitHub call (e.g. 10 ms VMs, 150 ms calls). */
+  public static final int DEFAULT_PREFETCH = 8;
 
   public RunnerConfig {
     Objects.requireNonNull(target, "target (-g)");
@@ -127,6 +133,9 @@ public record RunnerConfig(
     Objects.requireNonNull(network, "network");
     Objects.requireNonNull(workFolder, "workFolder");
     Objects.requireNonNull(backoff, "backoff");
+    if (prefetch < 1 || prefetch > 64) {
+      throw new IllegalArgumentException("--prefetch must be between 1 and 64, not " + prefetch);
+    }
   }
 
   public static Builder builder() {
@@ -163,6 +172,7 @@ public record RunnerConfig(
     b.network = network;
     b.workFolder = workFolder;
     b.backoff = backoff;
+    b.prefetch = prefetch;
     return b;
   }
 
@@ -251,6 +261,7 @@ public record RunnerConfig(
     private Optional<String> network = Optional.empty();
     private Optional<String> workFolder = Optional.empty();
     private Backoff backoff = Backoff.DEFAULT;
+    private int prefetch = DEFAULT_PREFETCH;
 
     private Builder() {}
 
@@ -389,6 +400,11 @@ public record RunnerConfig(
       return this;
     }
 
+    public Builder prefetch(int prefetch) {
+      this.prefetch = prefetch;
+      return this;
+    }
+
     public RunnerConfig build() {
       return new RunnerConfig(
           target,
@@ -417,7 +433,8 @@ public record RunnerConfig(
           guestEnvironment,
           network,
           workFolder,
-          backoff);
+          backoff,
+          prefetch);
     }
   }
 }

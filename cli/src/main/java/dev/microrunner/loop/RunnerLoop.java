@@ -21,7 +21,9 @@ import dev.microrunner.vm.VmSpec;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -90,6 +92,8 @@ public final class RunnerLoop {
   private final ExecutorService background;
   private final CountDownLatch stopSignal = new CountDownLatch(1);
   private final List<CompletableFuture<Void>> removals = new ArrayList<>();
+  private final Deque<CompletableFuture<Registration>> prepared = new ArrayDeque<>();
+  private int prefetchDepth = 1;
   private volatile boolean stopRequested;
   private volatile boolean skipGrace;
   private volatile EndReason stopReason = EndReason.STOPPED;
@@ -144,7 +148,6 @@ public final class RunnerLoop {
         .lifetime()
         .ifPresent(l -> deadlineNanos = System.nanoTime() + l.toNanos() /* -k counts from here */);
     Outcome outcome;
-    CompletableFuture<Registration> pending = null;
     try {
       while (true) {
         Optional<EndReason> end = endReason();
@@ -154,9 +157,8 @@ public final class RunnerLoop {
         }
         Registration registration;
         try {
-          registration = pending != null ? await(pending) : registerNow();
+          registration = nextRegistration();
         } catch (GitHubException e) {
-          pending = null;
           if (isFatal(e)) {
             LOG.error("Loop {}: GitHub refused the registration: {}", loop, e.getMessage());
             outcome =
@@ -167,9 +169,8 @@ public final class RunnerLoop {
           backOff("GitHub: " + e.getMessage());
           continue;
         }
-        pending = null;
         Iteration iteration = new Iteration(registration);
-        pending = iteration.run();
+        iteration.run();
         if (iteration.breakRequested) {
           LOG.info(
               "Loop {}: break file of {} holds the secret, ending the loop", loop, iteration.id);
@@ -189,9 +190,8 @@ public final class RunnerLoop {
       LOG.error("Loop {} failed: {}", loop, e.getMessage(), e);
       outcome = new Outcome(loop, EndReason.FAILED, registeredRunners, Optional.of(e));
     }
-    if (pending != null) {
-      discard(pending);
-    }
+    prepared.forEach(this::discard);
+    prepared.clear();
     awaitRemovals();
     emit(LoopEvent.of(Kind.LOOP_ENDED, loop, null, outcome.reason().name()));
     return outcome;
@@ -214,10 +214,36 @@ public final class RunnerLoop {
     return System.nanoTime() - deadlineNanos >= 0;
   }
 
-  private boolean wantsAnotherRunner() {
-    return !stopRequested
+  /**
+   * Keeps up to {@link #prefetchDepth} registrations in preparation, fetched concurrently, so that
+   * the next VM never waits behind GitHub. Called right after a VM started.
+   */
+  private void prepareAhead() {
+    while (prepared.size() < prefetchDepth
+        && !stopRequested
         && !lifetimeExpired()
-        && (config.repeat() < 0 || registeredRunners + 1 < config.repeat());
+        && (config.repeat() < 0 || registeredRunners + 1 + prepared.size() < config.repeat())) {
+      prepared.add(registerInBackground());
+    }
+  }
+
+  /**
+   * The next prepared registration, else a fresh one. The depth adapts: it grows when the loop had
+   * to wait for GitHub (VMs shorter than a registration call), and shrinks back when registrations
+   * sit ready (VMs longer), so slow jobs hold only one spare registration.
+   */
+  private Registration nextRegistration()
+      throws GitHubException, IOException, InterruptedException {
+    CompletableFuture<Registration> next = prepared.poll();
+    if (next == null) {
+      return registerNow();
+    }
+    if (!next.isDone()) {
+      prefetchDepth = Math.min(prefetchDepth + 1, config.prefetch());
+    } else if (prefetchDepth > 1 && !prepared.isEmpty() && prepared.peek().isDone()) {
+      prefetchDepth--;
+    }
+    return await(next);
   }
 
   private static boolean isFatal(GitHubException e) {
@@ -395,9 +421,8 @@ public final class RunnerLoop {
       this.id = registration.id();
     }
 
-    /** Runs the VM; returns the next runner's registration if one was prepared meanwhile. */
-    CompletableFuture<Registration> run() throws IOException, InterruptedException {
-      CompletableFuture<Registration> next = null;
+    /** Runs the VM, preparing the next runners' registrations meanwhile. */
+    void run() throws IOException, InterruptedException {
       VmHandle handle;
       try {
         directory.writeEnv(id, registration.environment());
@@ -409,13 +434,11 @@ public final class RunnerLoop {
           throw io;
         }
         failure = "could not start the VM for " + id + ": " + e.getMessage();
-        return null;
+        return;
       }
       emit(LoopEvent.of(Kind.VM_STARTED, loop, id, handle.name()));
       try {
-        if (wantsAnotherRunner()) {
-          next = registerInBackground();
-        }
+        prepareAhead();
         Optional<Integer> exit = awaitRegistration(handle);
         if (registered) {
           exit = awaitEnd(handle, exit);
@@ -436,7 +459,6 @@ public final class RunnerLoop {
         directory.removeRunnerFiles(id);
         removeInBackground(registration, Optional.of(handle.name()));
       }
-      return next;
     }
 
     private Optional<Integer> awaitRegistration(VmHandle handle)

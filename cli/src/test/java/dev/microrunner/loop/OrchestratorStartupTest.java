@@ -80,6 +80,31 @@ class OrchestratorStartupTest {
   }
 
   @Test
+  void withoutIsolationLoopsShareOneDirectoryAndStartTheSleepApart() throws Exception {
+    harness.enqueueJobs(2, Duration.ofMillis(100));
+    RunnerConfig runner = harness.runner().repeat(1).build();
+    Orchestrator orchestrator =
+        harness.build(
+            harness
+                .orchestrator(runner)
+                .loops(2)
+                .isolation(false)
+                .isolationOffDelay(Duration.ofSeconds(1))
+                .build());
+
+    Orchestrator.Result result =
+        assertTimeoutPreemptively(Duration.ofSeconds(60), orchestrator::run);
+
+    assertEquals(2, result.runners());
+    assertEquals(2, harness.sim.state().finishedJobs());
+    List<LoopEvent> started = harness.events(Kind.LOOP_STARTED);
+    Duration apart = Duration.ofNanos(started.get(1).nanoTime() - started.get(0).nanoTime());
+    assertTrue(apart.compareTo(Duration.ofMillis(900)) > 0, "started " + apart + " apart");
+    assertEquals(List.of(), harness.sim.state().runners());
+    assertTrue(java.nio.file.Files.notExists(work.resolve("base")), "base directory left behind");
+  }
+
+  @Test
   void vmsThatExitBeforeRegisteringBackOffExponentially() throws Exception {
     Path guest = LoopHarness.script(work.resolve("failing"), "exit 3");
     RunnerConfig runner =
