@@ -173,6 +173,19 @@ public final class Demo {
     Orchestrator.Result result;
     try {
       result = created.run();
+    } catch (RuntimeUnavailableException e) {
+      if (config.runtime().equals("process")) {
+        throw e;
+      }
+      throw new RuntimeUnavailableException(
+          e.getMessage()
+              + "\nThe demo on "
+              + config.runtime()
+              + " boots the runner image "
+              + options.image()
+              + ": build one with `microrunner image build` and pass it with -i, or run the demo"
+              + " without isolation: microrunner demo -R process",
+          e);
     } finally {
       ticker.shutdownNow();
       ticker.awaitTermination(5, TimeUnit.SECONDS);
