@@ -164,7 +164,7 @@ public final class Bench {
   private BenchResult gap(Duration latency) throws Exception {
     boolean slow = !latency.isZero();
     Map<String, String> guestEnvironment =
-        slow
+        slow && !options.latencyGuestTime().isZero()
             ? Map.of(
                 "BENCH_JOB_SECONDS",
                 String.format(Locale.ROOT, "%.3f", options.latencyGuestTime().toMillis() / 1e3))
@@ -209,13 +209,12 @@ public final class Bench {
             options.iterations(),
             gaps.size(),
             millis(percentile(gaps, 90)),
-            slow
-                ? "; guests live "
-                    + options.latencyGuestTime().toMillis()
-                    + " ms, so that the next runner's JIT config, asked for when a VM starts,"
-                    + " can arrive while it runs (with guests that end at once every runner"
-                    + " would wait for its own GitHub call)"
-                : ""));
+            !slow
+                ? ""
+                : options.latencyGuestTime().isZero()
+                    ? "; guests end at once, so the next runners' JIT configs must already be"
+                        + " on their way (the loop prepares several ahead when VMs are short)"
+                    : "; guests live " + options.latencyGuestTime().toMillis() + " ms"));
   }
 
   static List<Long> gaps(List<LoopEvent> events) {

@@ -71,10 +71,10 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(
       names = "--latency-guest",
       paramLabel = "MS",
-      defaultValue = "300",
+      defaultValue = "0",
       description =
-          "How long guests live in the latency row, so that a JIT config can be fetched while a"
-              + " VM runs (default ${DEFAULT-VALUE}).")
+          "How long guests live in the latency row (default ${DEFAULT-VALUE}: they end at once, and"
+              + " the loop must have registrations ready ahead).")
   long latencyGuest;
 
   @Option(
