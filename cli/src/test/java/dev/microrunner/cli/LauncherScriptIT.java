@@ -75,9 +75,7 @@ class LauncherScriptIT {
     List<String> calls = Files.readAllLines(mvnCalls);
     assertEquals(1, calls.size());
     assertEquals(
-        repository.toRealPath()
-            + " -B -q -Dstyle.color=never -pl cli -am package -DskipTests"
-            + " -Dspotless.check.skip=true",
+        repository.toRealPath() + " -B -q -Dstyle.color=never -pl cli -am package -DskipTests",
         calls.get(0));
 
     Result second = launch(Map.of(), "--version");
