@@ -44,8 +44,8 @@ import picocli.CommandLine.Spec;
           + " token is generated and written to a new file (mode 0600, in a 0700 directory,"
           + " deleted on exit) whose path is line 2: TOKEN_FILE=PATH. The token itself is never"
           + " printed. Clients authenticate with it as a GitHub token, e.g.:",
-      "  microrunner orchestrator -R process -- -g API_URL -p demo/hello --token-file PATH"
-          + " --entrypoint AGENT --env RUNNER_INSTALL=DIR",
+      "  microrunner orchestrator -R process -- -g API_URL -p demo/hello",
+      "      --token-file PATH --entrypoint AGENT --env RUNNER_INSTALL=DIR",
       "",
       "With --runner-dist DIR it only writes a simulated actions/runner distribution (config.sh,"
           + " run.sh, bin/Runner.Listener) into DIR for the agent's RUNNER_INSTALL, prints"
