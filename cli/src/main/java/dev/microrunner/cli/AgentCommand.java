@@ -23,7 +23,7 @@ import picocli.CommandLine.Parameters;
       "The entrypoint inside a VM: reads and deletes the .env file, registers and runs one"
           + " ephemeral actions/runner, and answers the host's .trm. Values in the .env file win"
           + " over these options.",
-      "The runner is actions/runner's run.sh in RUNNER_INSTALL (default /home/runner, then"
+      "The runner is actions/runner's run.sh in RUNNER_INSTALL or MICRORUNNER_RUNNER_DIR (default /home/runner, then"
           + " /opt/actions-runner), or the command after --.",
     })
 public final class AgentCommand implements Callable<Integer> {
@@ -97,6 +97,15 @@ public final class AgentCommand implements Callable<Integer> {
       description = "The actions/runner directory (default $RUNNER_INSTALL).")
   Path runnerInstall;
 
+  @Option(
+      names = "--docker-service",
+      paramLabel = "auto|on|off",
+      defaultValue = "${env:MICRORUNNER_DOCKER_SERVICE:-auto}",
+      description =
+          "Serve /var/run/docker.sock with podman for the jobs (auto: as root in a VM with"
+              + " podman). MICRORUNNER_DOCKER_SERVICE, now: ${DEFAULT-VALUE}.")
+  String dockerService;
+
   @Mixin LoggingOptions logging = new LoggingOptions();
 
   @Parameters(paramLabel = "COMMAND", description = "Run this instead of run.sh.")
@@ -121,9 +130,19 @@ public final class AgentCommand implements Callable<Integer> {
             Optional.ofNullable(runnerInstall),
             command,
             Duration.ofMillis(200),
-            Duration.ofSeconds(10));
+            Duration.ofSeconds(10),
+            parseDockerService(dockerService));
     Agent agent = Agent.forThisProcess(config);
     Signals.onEachTermination(agent::signalled);
     return agent.run();
+  }
+
+  private static AgentConfig.DockerService parseDockerService(String value) {
+    try {
+      return AgentConfig.DockerService.valueOf(value.trim().toUpperCase(java.util.Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "--docker-service must be auto, on or off, not '" + value + "'", e);
+    }
   }
 }

@@ -9,8 +9,11 @@ import dev.microrunner.handshake.LoopSecret;
 import dev.microrunner.handshake.TerminationWatch;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,18 +40,24 @@ public final class Agent {
 
   private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
 
+  private static final Path DEFAULT_dockerSocket = Path.of("/var/run/docker.sock");
+  private static final java.time.Duration DOCKER_SOCKET_TIMEOUT = java.time.Duration.ofSeconds(60);
+
   /** Exit status when the agent is told to stop before the runner started. */
   public static final int STATUS_SIGNALLED = 143;
 
   private final AgentConfig config;
   private final Map<String, String> environment;
   private final String currentUser;
+  private final Path dockerSocket;
   private final Object lock = new Object();
   private GuestHandshake handshake;
   private LoopSecret secret;
   private Process runner;
   private boolean stopping;
   private boolean terminatedByHost;
+  private Path privateCopy;
+  private Process dockerService;
 
   /**
    * @param environment this process's environment (where {@code RUNNER_INSTALL} is looked up, and
@@ -56,9 +65,14 @@ public final class Agent {
    * @param currentUser the user this process runs as
    */
   public Agent(AgentConfig config, Map<String, String> environment, String currentUser) {
+    this(config, environment, currentUser, DEFAULT_dockerSocket);
+  }
+
+  Agent(AgentConfig config, Map<String, String> environment, String currentUser, Path socket) {
     this.config = config;
     this.environment = Map.copyOf(environment);
     this.currentUser = currentUser;
+    this.dockerSocket = socket;
   }
 
   /** An agent for this process: its environment and user. */
@@ -99,6 +113,34 @@ public final class Agent {
     if (settings.user.equals("root")) {
       runnerEnvironment.put("RUNNER_ALLOW_RUNASROOT", "1");
     }
+    if (token != null && Files.exists(install.orElseThrow().resolve(".runner"))) {
+      // A configured installation shared by several runners (the process runtime on a host):
+      // config.sh would refuse it, so this runner configures a private copy.
+      Path copy = privateCopy(install.get());
+      LOG.info("{} is configured already; configuring a private copy in {}", install.get(), copy);
+      install = Optional.of(copy);
+    }
+    // Watched from now on: a .trm during config.sh or before the runner starts counts too.
+    try (TerminationWatch watch =
+        handshake.watchTermination(secret, config.pollInterval(), this::terminatedByHost)) {
+      return runRunner(settings, install, jitConfig, token, runnerEnvironment);
+    } finally {
+      if (dockerService != null) {
+        dockerService.destroy();
+      }
+      if (privateCopy != null) {
+        deleteTree(privateCopy);
+      }
+    }
+  }
+
+  private int runRunner(
+      Settings settings,
+      Optional<Path> install,
+      String jitConfig,
+      String token,
+      Map<String, String> runnerEnvironment)
+      throws AgentException, IOException, InterruptedException {
     if (token != null) {
       int status = configure(install.orElseThrow(), settings, token, runnerEnvironment);
       if (status != 0) {
@@ -108,6 +150,7 @@ public final class Agent {
     } else {
       runnerEnvironment.put("ACTIONS_RUNNER_INPUT_JITCONFIG", jitConfig);
     }
+    startDockerService();
     handshake.publishRegistration("runner " + settings.name + " registered\n");
     List<String> command =
         config.command().isEmpty()
@@ -115,7 +158,7 @@ public final class Agent {
             : config.command();
     synchronized (lock) {
       if (stopping) {
-        return STATUS_SIGNALLED;
+        return terminatedByHost ? 0 : STATUS_SIGNALLED;
       }
       // ProcessBuilder, not commons-exec: stopping the runner means signalling its whole process
       // tree (run.sh, Runner.Listener, the job's processes), which needs the Process handle that
@@ -126,11 +169,7 @@ public final class Agent {
       builder.environment().putAll(runnerEnvironment);
       runner = builder.start();
     }
-    int status;
-    try (TerminationWatch watch =
-        handshake.watchTermination(secret, config.pollInterval(), this::terminatedByHost)) {
-      status = runner.waitFor();
-    }
+    int status = runner.waitFor();
     synchronized (lock) {
       if (terminatedByHost) {
         LOG.info("Runner {} terminated at the host's request (status {})", settings.name, status);
@@ -194,6 +233,99 @@ public final class Agent {
         .filter(ProcessHandle::isAlive)
         .forEach(ProcessHandle::destroyForcibly);
     process.destroyForcibly();
+  }
+
+  /**
+   * {@code podman system service} on the docker socket, given to the {@code docker} group, as the
+   * images promise their jobs. Automatic only as root inside a VM: on a host (the process runtime)
+   * it would take over the host's docker socket.
+   */
+  private void startDockerService() throws AgentException, IOException, InterruptedException {
+    boolean inVm = handshake.directory().equals(Path.of("/_environment"));
+    boolean wanted =
+        switch (config.dockerService()) {
+          case ON -> true;
+          case OFF -> false;
+          case AUTO ->
+              inVm
+                  && currentUser.equals("root")
+                  && find("podman").isPresent()
+                  && !Files.exists(dockerSocket, LinkOption.NOFOLLOW_LINKS);
+        };
+    if (!wanted) {
+      return;
+    }
+    LOG.info("Serving {} with podman for the jobs' docker commands", dockerSocket);
+    // ProcessBuilder: a background service that lives as long as the agent, with the console
+    // inherited; commons-exec would add pump threads and hide the Process to destroy.
+    ProcessBuilder builder =
+        new ProcessBuilder(
+                find("podman")
+                    .orElseThrow(() -> new AgentException("podman is not installed"))
+                    .toString(),
+                "system",
+                "service",
+                "--time=0",
+                "unix://" + dockerSocket)
+            .inheritIO();
+    builder.environment().clear();
+    builder.environment().putAll(environment);
+    dockerService = builder.start();
+    long deadline = System.nanoTime() + DOCKER_SOCKET_TIMEOUT.toNanos();
+    while (!Files.exists(dockerSocket, LinkOption.NOFOLLOW_LINKS)) {
+      if (!dockerService.isAlive() || System.nanoTime() - deadline > 0) {
+        throw new AgentException(
+            "podman system service did not create "
+                + dockerSocket
+                + " within "
+                + DOCKER_SOCKET_TIMEOUT.toSeconds()
+                + " s");
+      }
+      dockerService.waitFor(50, TimeUnit.MILLISECONDS);
+    }
+    try {
+      Files.setAttribute(
+          dockerSocket,
+          "posix:group",
+          dockerSocket
+              .getFileSystem()
+              .getUserPrincipalLookupService()
+              .lookupPrincipalByGroupName("docker"),
+          LinkOption.NOFOLLOW_LINKS);
+      Files.setPosixFilePermissions(
+          dockerSocket, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw----"));
+    } catch (java.nio.file.attribute.UserPrincipalNotFoundException e) {
+      LOG.warn("No docker group: only root can use {}", dockerSocket);
+    }
+  }
+
+  private Path privateCopy(Path install) throws IOException {
+    privateCopy = Files.createTempDirectory("microrunner-runner-");
+    try (Stream<Path> files = Files.walk(install)) {
+      for (Path source : files.toList()) {
+        String name = source.getFileName() == null ? "" : source.getFileName().toString();
+        if (name.equals(".runner") || name.equals(".credentials")) {
+          continue;
+        }
+        Path target = privateCopy.resolve(install.relativize(source).toString());
+        if (Files.isDirectory(source, LinkOption.NOFOLLOW_LINKS)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(source, target, StandardCopyOption.COPY_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
+        }
+      }
+    }
+    return privateCopy;
+  }
+
+  private static void deleteTree(Path root) {
+    try (Stream<Path> files = Files.walk(root)) {
+      for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(file);
+      }
+    } catch (IOException e) {
+      LOG.warn("Could not delete {}: {}", root, e.getMessage());
+    }
   }
 
   private void checkTokenFile() throws AgentException {
@@ -328,11 +460,18 @@ public final class Agent {
               + "', not root");
     }
     List<String> wrapped = new ArrayList<>();
-    if (onPath("runuser")) {
-      wrapped.addAll(List.of("runuser", "-u", user, "--"));
-    } else if (onPath("setpriv")) {
+    Optional<Path> runuser = find("runuser");
+    Optional<Path> setpriv = find("setpriv");
+    if (runuser.isPresent()) {
+      wrapped.addAll(List.of(runuser.get().toString(), "-u", user, "--"));
+    } else if (setpriv.isPresent()) {
       wrapped.addAll(
-          List.of("setpriv", "--reuid=" + user, "--regid=" + user, "--init-groups", "--"));
+          List.of(
+              setpriv.get().toString(),
+              "--reuid=" + user,
+              "--regid=" + user,
+              "--init-groups",
+              "--"));
     } else {
       throw new AgentException("neither runuser nor setpriv is installed to switch to " + user);
     }
@@ -340,13 +479,14 @@ public final class Agent {
     return wrapped;
   }
 
-  private boolean onPath(String program) {
+  /** The program on this agent's PATH (the child's lookup must not depend on the JVM's). */
+  private Optional<Path> find(String program) {
     String path = environment.getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
     for (String dir : path.split(":")) {
       if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, program))) {
-        return true;
+        return Optional.of(Path.of(dir, program));
       }
     }
-    return false;
+    return Optional.empty();
   }
 }

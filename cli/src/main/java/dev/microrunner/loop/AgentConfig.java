@@ -27,6 +27,7 @@ import java.util.Optional;
  * @param command what to run instead of {@code run.sh}, if not empty
  * @param pollInterval how often {@code .trm} is looked for
  * @param stopGrace how long the runner has to end after SIGTERM before it is killed
+ * @param dockerService whether to serve a docker socket with podman for the runner's jobs
  */
 public record AgentConfig(
     Path envFile,
@@ -43,7 +44,16 @@ public record AgentConfig(
     Optional<Path> runnerInstall,
     List<String> command,
     Duration pollInterval,
-    Duration stopGrace) {
+    Duration stopGrace,
+    DockerService dockerService) {
+
+  /** The images' contract: a podman service on the docker socket, for the jobs' docker CLI. */
+  public enum DockerService {
+    /** When the agent runs as root inside a VM ({@code /_environment}) that has podman. */
+    AUTO,
+    ON,
+    OFF
+  }
 
   /** Where images usually unpack actions/runner. */
   public static final List<Path> DEFAULT_INSTALLS =
@@ -64,6 +74,7 @@ public record AgentConfig(
     command = List.copyOf(command);
     Objects.requireNonNull(pollInterval, "pollInterval");
     Objects.requireNonNull(stopGrace, "stopGrace");
+    Objects.requireNonNull(dockerService, "dockerService");
   }
 
   /** Settings with only the env file given, the rest defaults. */
@@ -83,6 +94,7 @@ public record AgentConfig(
         Optional.empty(),
         List.of(),
         Duration.ofMillis(200),
-        Duration.ofSeconds(10));
+        Duration.ofSeconds(10),
+        DockerService.AUTO);
   }
 }

@@ -286,8 +286,37 @@ public final class Orchestrator {
         runtime.isolation() == Isolation.NONE
             ? System.getProperty("user.name")
             : config.runner().user();
-    Deque<StartedLoop> starting = new ArrayDeque<>();
     List<StartedLoop> all = new ArrayList<>();
+    try {
+      startLoops(runtime, registrar, background, guestUser, all);
+    } catch (IOException | RuntimeException | InterruptedException e) {
+      // The loops already running must end before their directories can go.
+      stop(false);
+      for (StartedLoop loop : all) {
+        loop.awaitOutcome();
+      }
+      throw e;
+    }
+    List<RunnerLoop.Outcome> outcomes = new ArrayList<>();
+    for (StartedLoop loop : all) {
+      RunnerLoop.Outcome outcome = loop.awaitOutcome();
+      outcomes.add(outcome);
+      if (outcome.reason() == RunnerLoop.EndReason.AUTHENTICATION_FAILED && !stopping) {
+        LOG.error("GitHub refused loop {}; stopping every loop", outcome.loop());
+        stop(false);
+      }
+    }
+    return new Result(outcomes);
+  }
+
+  private void startLoops(
+      MicroVmRuntime runtime,
+      Registrar registrar,
+      ExecutorService background,
+      String guestUser,
+      List<StartedLoop> all)
+      throws IOException, InterruptedException {
+    Deque<StartedLoop> starting = new ArrayDeque<>();
     for (int i = 0; i < config.loops() && !stopping; i++) {
       int number = config.firstLoop() + i;
       if (config.isolation()) {
@@ -351,16 +380,6 @@ public final class Orchestrator {
       starting.add(startedLoop);
       all.add(startedLoop);
     }
-    List<RunnerLoop.Outcome> outcomes = new ArrayList<>();
-    for (StartedLoop loop : all) {
-      RunnerLoop.Outcome outcome = loop.awaitOutcome();
-      outcomes.add(outcome);
-      if (outcome.reason() == RunnerLoop.EndReason.AUTHENTICATION_FAILED && !stopping) {
-        LOG.error("GitHub refused loop {}; stopping every loop", outcome.loop());
-        stop(false);
-      }
-    }
-    return new Result(outcomes);
   }
 
   private void deleteDirectories() {

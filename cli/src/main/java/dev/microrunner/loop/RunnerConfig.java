@@ -86,10 +86,14 @@ public record RunnerConfig(
     int prefetch) {
 
   /** The default image: the Ubuntu runner image with the agent. */
-  public static final String DEFAULT_IMAGE = "ghcr.io/microrunner/runner:ubuntu";
+  public static final String DEFAULT_IMAGE = "ghcr.io/microrunner/microrunner-ubuntu:latest";
 
-  /** The images' microrunner launcher with the agent sub-command. */
-  public static final String DEFAULT_ENTRYPOINT = "/opt/microrunner/bin/microrunner agent";
+  /**
+   * The images' entrypoint, spelled out because a VM's entrypoint is always given: their init (PID
+   * 1, forwards signals to the agent) running the microrunner launcher's agent sub-command.
+   */
+  public static final String DEFAULT_ENTRYPOINT =
+      "/usr/local/sbin/microrunner-init -- /opt/microrunner/bin/microrunner agent";
 
   /** Enough for VMs far shorter than a GitHub call (e.g. 10 ms VMs, 150 ms calls). */
   public static final int DEFAULT_PREFETCH = 8;

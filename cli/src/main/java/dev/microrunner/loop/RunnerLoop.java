@@ -5,6 +5,8 @@ import dev.microrunner.github.GitHubException;
 import dev.microrunner.github.GitHubNotFoundException;
 import dev.microrunner.github.GitHubPermissionException;
 import dev.microrunner.github.GitHubValidationException;
+import dev.microrunner.github.InvalidCredentialsException;
+import dev.microrunner.handshake.HandshakeException;
 import dev.microrunner.handshake.HandshakeFile;
 import dev.microrunner.handshake.HostLoopDirectory;
 import dev.microrunner.handshake.LoopSecret;
@@ -170,7 +172,12 @@ public final class RunnerLoop {
           continue;
         }
         Iteration iteration = new Iteration(registration);
-        iteration.run();
+        try {
+          iteration.run();
+        } catch (HandshakeException e) {
+          // The guest writes in that directory: what it plants may fail this VM, not the loop.
+          iteration.failure = "handshake with " + iteration.id + " failed: " + e.getMessage();
+        }
         if (iteration.breakRequested) {
           LOG.info(
               "Loop {}: break file of {} holds the secret, ending the loop", loop, iteration.id);
@@ -250,7 +257,8 @@ public final class RunnerLoop {
     return e instanceof GitHubAuthenticationException
         || e instanceof GitHubPermissionException
         || e instanceof GitHubNotFoundException
-        || (e instanceof GitHubValidationException);
+        || e instanceof GitHubValidationException
+        || e instanceof InvalidCredentialsException;
   }
 
   private Registration registerNow() throws GitHubException, IOException {
@@ -315,6 +323,7 @@ public final class RunnerLoop {
 
   /** Off the critical path: removes the VM (idempotent) and the registration if still there. */
   private void removeInBackground(Registration registration, Optional<String> vmName) {
+    removals.removeIf(CompletableFuture::isDone); // a loop may run for months
     removals.add(
         CompletableFuture.runAsync(() -> removeRegistration(registration, vmName), background));
   }

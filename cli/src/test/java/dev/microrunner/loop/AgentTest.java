@@ -73,6 +73,10 @@ class AgentTest {
   }
 
   private Agent agent() {
+    return agent(AgentConfig.DockerService.OFF, work.resolve("docker.sock"));
+  }
+
+  private Agent agent(AgentConfig.DockerService dockerService, Path socket) {
     Path envFile = host.path().resolve(id.fileName(HandshakeFile.ENV));
     Path tokenFile = host.path().resolve(id.fileName(HandshakeFile.TOKEN));
     AgentConfig config =
@@ -91,15 +95,16 @@ class AgentTest {
             Optional.empty(),
             List.of(),
             Duration.ofMillis(50),
-            Duration.ofSeconds(5));
+            Duration.ofSeconds(5),
+            dockerService);
     Map<String, String> environment =
         Map.of(
-            "PATH", System.getenv("PATH"),
+            "PATH", work.resolve("bin") + ":" + System.getenv("PATH"),
             "OUT", out.toString(),
             "ENV_FILE", envFile.toString(),
             "TKN_FILE", tokenFile.toString(),
             "RUNNER_INSTALL", install.toString());
-    return new Agent(config, environment, USER);
+    return new Agent(config, environment, USER, socket);
   }
 
   private String recorded(String name) throws Exception {
@@ -182,6 +187,43 @@ class AgentTest {
 
     status.get(20, java.util.concurrent.TimeUnit.SECONDS);
     assertTrue(host.consumeBreak(id, secret), "no break file holding the secret");
+  }
+
+  @Test
+  void theDockerSocketIsServedByPodmanWhileTheRunnerRunsAndNoLonger() throws Exception {
+    Path bin = Files.createDirectories(work.resolve("bin"));
+    LoopHarness.script(
+        bin.resolve("podman"),
+        String.join(
+            "\n",
+            "echo \"$*\" > \"$OUT/podman-args\"",
+            "echo $$ > \"$OUT/podman-pid\"",
+            ": > \"${4#unix://}\"",
+            "exec sleep 120"));
+    runScript("[ -e \"$OUT/../docker.sock\" ] && echo yes > \"$OUT/socket-during-run\"; exit 0");
+    host.writeEnv(id, env(EnvFile.RUNNER_JITCONFIG, JIT));
+    Path socket = work.resolve("docker.sock");
+
+    assertEquals(0, agent(AgentConfig.DockerService.ON, socket).run());
+
+    assertEquals("system service --time=0 unix://" + socket, recorded("podman-args"));
+    assertTrue(Files.exists(out.resolve("socket-during-run")), "no socket while the runner ran");
+    long pid = Long.parseLong(recorded("podman-pid"));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> !ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false));
+  }
+
+  @Test
+  void onAHostTheDockerSocketIsLeftAlone() throws Exception {
+    Path bin = Files.createDirectories(work.resolve("bin"));
+    LoopHarness.script(bin.resolve("podman"), "echo called > \"$OUT/podman-called\"");
+    runScript("exit 0");
+    host.writeEnv(id, env(EnvFile.RUNNER_JITCONFIG, JIT));
+
+    assertEquals(0, agent(AgentConfig.DockerService.AUTO, work.resolve("docker.sock")).run());
+
+    assertFalse(Files.exists(out.resolve("podman-called")), "auto started podman outside a VM");
   }
 
   @Test

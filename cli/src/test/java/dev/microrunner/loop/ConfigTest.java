@@ -41,8 +41,9 @@ class ConfigTest {
     assertEquals(1024, config.memoryMib());
     assertEquals("1.1.1.1", config.dns());
     assertEquals(-1, config.repeat());
-    assertEquals("/opt/microrunner/bin/microrunner", config.effectiveEntrypoint());
-    assertEquals(List.of("agent"), config.entrypointArguments());
+    assertEquals("/usr/local/sbin/microrunner-init", config.effectiveEntrypoint());
+    assertEquals(
+        List.of("--", "/opt/microrunner/bin/microrunner", "agent"), config.entrypointArguments());
     RunnerConfig fedora = valid().image("ghcr.io/x/runner:fedora").build();
     assertEquals("fedora-krun-1-abcdefgh", fedora.runnerName("1-abcdefgh"));
   }

@@ -2,6 +2,7 @@ package dev.microrunner.loop;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.microrunner.github.sim.SimState;
@@ -63,6 +64,21 @@ class OrchestratorEndToEndTest {
       assertEquals(
           List.of(), stateFiles.filter(f -> f.toString().endsWith(".state.json")).toList());
     }
+  }
+
+  @Test
+  void tokenRegistrationRunsConfigShInTheGuestAndStillLeavesNoRegistration() throws Exception {
+    harness.enqueueJobs(2, Duration.ofMillis(100));
+    RunnerConfig runner = harness.runner().registration(RegistrationMode.TOKEN).repeat(2).build();
+
+    Orchestrator.Result result =
+        assertTimeoutPreemptively(
+            Duration.ofSeconds(90), harness.build(harness.orchestrator(runner).build())::run);
+
+    assertEquals(RunnerLoop.EndReason.COMPLETED, result.loops().get(0).reason());
+    SimState state = harness.sim.state();
+    assertEquals(2, state.finishedJobs(), () -> "jobs: " + state.jobs());
+    assertEquals(List.of(), state.runners(), "registrations left at the simulator");
   }
 
   @Test

@@ -6,7 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.microrunner.github.Credentials;
 import dev.microrunner.github.GitHubAuthenticationException;
+import dev.microrunner.github.GitHubRunnerClient;
+import dev.microrunner.github.RetryPolicy;
 import dev.microrunner.github.Secret;
+import dev.microrunner.github.sim.Fault;
 import dev.microrunner.loop.LoopEvent.Kind;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -130,6 +133,41 @@ class OrchestratorStartupTest {
     int starts = harness.events(Kind.VM_STARTED).size();
     assertTrue(starts <= delays.size() + 1, starts + " VMs for " + delays.size() + " back-offs");
     assertEquals(List.of(), harness.sim.state().runners(), "unused registrations left behind");
+  }
+
+  @Test
+  void gitHubOutagesBackOffAndTheLoopCarriesOnAfterwards() throws Exception {
+    harness.enqueueJobs(1, Duration.ofMillis(100));
+    harness.sim.injectFault(Fault.serverError(3, 503));
+    RunnerConfig runner =
+        harness
+            .runner()
+            .repeat(1)
+            .backoff(new Backoff(Duration.ofMillis(100), Duration.ofSeconds(1)))
+            .build();
+    // One try per call, so that each 503 reaches the loop.
+    try (GitHubRunnerClient github =
+        GitHubRunnerClient.builder(runner.target(), runner.scope(), runner.credentials())
+            .retryPolicy(RetryPolicy.defaults().withMaxAttempts(1))
+            .build()) {
+      Orchestrator orchestrator =
+          Orchestrator.builder(harness.orchestrator(runner).build())
+              .github(github)
+              .listener(harness.events::add)
+              .build();
+
+      Orchestrator.Result result =
+          assertTimeoutPreemptively(Duration.ofSeconds(60), orchestrator::run);
+
+      assertEquals(RunnerLoop.EndReason.COMPLETED, result.loops().get(0).reason());
+    }
+    List<String> delays =
+        harness.events(Kind.BACKING_OFF).stream()
+            .map(e -> e.detail().substring(0, e.detail().indexOf(' ')))
+            .toList();
+    assertEquals(List.of("100", "200", "400"), delays);
+    assertEquals(1, harness.sim.state().finishedJobs());
+    assertEquals(List.of(), harness.sim.state().runners());
   }
 
   @Test

@@ -135,7 +135,8 @@ public final class EnvFile {
       }
       String key = text.substring(start, pos);
       if (!KEY.matcher(key).matches()) {
-        throw error("invalid key " + Printable.quote(key));
+        // not echoed: in a damaged file this text could be part of a secret value
+        throw error("key longer than 128 characters");
       }
       return key;
     }

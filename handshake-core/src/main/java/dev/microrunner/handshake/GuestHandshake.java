@@ -182,6 +182,7 @@ public final class GuestHandshake {
   /**
    * Polls for a valid terminate file on a daemon thread and runs {@code onTermination} once, on
    * that thread, when it arrives; polling then stops. I/O errors are logged and polling goes on.
+   * After {@link TerminationWatch#close()} the handler never runs.
    */
   public TerminationWatch watchTermination(
       LoopSecret secret, Duration pollInterval, Runnable onTermination) {
@@ -197,14 +198,14 @@ public final class GuestHandshake {
               thread.setDaemon(true);
               return thread;
             });
-    var fired = new AtomicBoolean();
+    var done = new AtomicBoolean();
     poller.scheduleWithFixedDelay(
         () -> {
-          if (fired.get()) {
+          if (done.get()) {
             return;
           }
           try {
-            if (terminationRequested(secret) && fired.compareAndSet(false, true)) {
+            if (terminationRequested(secret) && done.compareAndSet(false, true)) {
               poller.shutdown();
               onTermination.run();
             }
@@ -217,7 +218,12 @@ public final class GuestHandshake {
         0,
         pollInterval.toNanos(),
         TimeUnit.NANOSECONDS);
-    return poller::shutdownNow;
+    // shutdown, not shutdownNow: the handler may close the watch itself and must not be
+    // interrupted by doing so.
+    return () -> {
+      done.set(true);
+      poller.shutdown();
+    };
   }
 
   /** Writes {@code <id>.brk} holding the secret: the host ends the loop after this VM. */

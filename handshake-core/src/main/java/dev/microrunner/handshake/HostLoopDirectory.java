@@ -31,9 +31,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Files read from the directory are first moved to a private claim directory beside it, {@code
  * .<name>.claims} (mode 0700), which no VM can see. The parent of the loop directory must therefore
- * not be reachable from a VM; the orchestrator's base directory (0700) is.
+ * not be reachable from a VM, as the orchestrator's base directory (0700, never mounted) is not.
+ *
+ * <p>{@link #awaitRegistration} keeps an inotify watch service open for the object's lifetime;
+ * {@link #close()} or {@link #deleteAfterVmsEnded()} releases it.
  */
-public final class HostLoopDirectory {
+public final class HostLoopDirectory implements AutoCloseable {
   /** How often the directory is listed while waiting; the watch service only wakes us earlier. */
   public static final Duration REGISTRATION_POLL_INTERVAL = Duration.ofMillis(10);
 
@@ -44,6 +47,8 @@ public final class HostLoopDirectory {
   private final Path claims;
   private final int loop;
   private final SafeDirectory files;
+  private WatchService watcher;
+  private boolean watcherUnavailable;
 
   private HostLoopDirectory(Path path, Path claims, int loop, SafeDirectory files) {
     this.path = path;
@@ -134,49 +139,69 @@ public final class HostLoopDirectory {
   public Optional<RunnerId> awaitRegistration(Duration timeout)
       throws IOException, InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
-    WatchService watcher = openWatcher();
-    try {
-      while (true) {
-        Optional<RunnerId> found = findRegistration();
-        long remaining = deadline - System.nanoTime();
-        if (found.isPresent() || remaining <= 0) {
-          return found;
-        }
-        long wait = Math.min(remaining, REGISTRATION_POLL_INTERVAL.toNanos());
-        if (watcher == null) {
-          TimeUnit.NANOSECONDS.sleep(wait);
-        } else {
-          WatchKey key = watcher.poll(wait, TimeUnit.NANOSECONDS);
-          if (key != null) {
-            key.pollEvents();
-            key.reset();
-          }
-        }
+    while (true) {
+      Optional<RunnerId> found = findRegistration();
+      long remaining = deadline - System.nanoTime();
+      if (found.isPresent() || remaining <= 0) {
+        return found;
       }
-    } catch (ClosedWatchServiceException e) {
-      throw new HandshakeException("watch service for " + path + " closed unexpectedly", e);
-    } finally {
-      if (watcher != null) {
-        watcher.close();
+      long wait = Math.min(remaining, REGISTRATION_POLL_INTERVAL.toNanos());
+      WatchService watcher = watcher();
+      if (watcher == null) {
+        TimeUnit.NANOSECONDS.sleep(wait);
+        continue;
+      }
+      try {
+        WatchKey key = watcher.poll(wait, TimeUnit.NANOSECONDS);
+        if (key != null) {
+          key.pollEvents();
+          key.reset();
+        }
+      } catch (ClosedWatchServiceException e) {
+        // closed by close() on another thread: polling alone stays correct
+        TimeUnit.NANOSECONDS.sleep(wait);
       }
     }
   }
 
-  private WatchService openWatcher() {
-    try {
-      WatchService watcher = path.getFileSystem().newWatchService();
+  /**
+   * The wake-up hint, opened on first use and kept: opening and closing a watch service costs
+   * milliseconds, which would show in every registration wait. Null when unavailable.
+   */
+  private synchronized WatchService watcher() {
+    if (watcher == null && !watcherUnavailable) {
       try {
-        path.register(
-            watcher, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY);
-        return watcher;
+        WatchService opened = path.getFileSystem().newWatchService();
+        try {
+          path.register(
+              opened, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY);
+        } catch (IOException | RuntimeException e) {
+          opened.close();
+          throw e;
+        }
+        watcher = opened;
       } catch (IOException | RuntimeException e) {
-        watcher.close();
-        throw e;
+        LOG.debug("No watch service for {}; polling only: {}", path, e.toString());
+        watcherUnavailable = true;
       }
-    } catch (IOException | RuntimeException e) {
-      // Polling alone is still correct, just slower to wake up.
-      LOG.debug("No watch service for {}; polling only: {}", path, e.toString());
-      return null;
+    }
+    return watcher;
+  }
+
+  /**
+   * Releases the watch service used by {@link #awaitRegistration}; the directory and its files
+   * stay. Further waits poll only.
+   */
+  @Override
+  public synchronized void close() {
+    watcherUnavailable = true;
+    if (watcher != null) {
+      try {
+        watcher.close();
+      } catch (IOException e) {
+        LOG.debug("Closing the watch service for {} failed: {}", path, e.toString());
+      }
+      watcher = null;
     }
   }
 
@@ -266,6 +291,7 @@ public final class HostLoopDirectory {
    * VM of this loop runs. Links are removed, never followed.
    */
   public void deleteAfterVmsEnded() throws IOException {
+    close();
     TreeRemoval.delete(path);
     TreeRemoval.delete(claims);
   }

@@ -136,6 +136,23 @@ class EnvFileTest {
     assertLineError("A='a\0b'\n", 1);
     assertLineError("A='x'\nB=$(id)\n", 2);
     assertLineError("1A='x'\n", 1);
+    assertLineError("A='x'\n" + "K".repeat(129) + "='x'\n", 2);
+  }
+
+  @Test
+  void parseErrorsNeverEchoValueText() {
+    String secretLike = "Zk9vYmFyYmF6cXV4c2VjcmV0dmFsdWVzMTIzNDU2Nzg5MA".repeat(3);
+
+    for (String text :
+        new String[] {
+          "RUNNER_SECRET=" + secretLike + "\n",
+          secretLike + "\n",
+          "RUNNER_SECRET='" + secretLike + "\n",
+          "RUNNER_SECRET='x'" + secretLike + "\n"
+        }) {
+      var e = assertThrows(EnvFileFormatException.class, () -> EnvFile.parse(text));
+      assertFalse(e.getMessage().contains(secretLike.substring(0, 12)), e.getMessage());
+    }
   }
 
   private static void assertLineError(String text, int line) {

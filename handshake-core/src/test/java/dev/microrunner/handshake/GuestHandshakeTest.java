@@ -154,8 +154,9 @@ class GuestHandshakeTest {
   @Test
   void watchRunsTheHandlerOnceWhenTheHostAsks() throws IOException {
     var calls = new AtomicInteger();
-    try (TerminationWatch watch =
-        guest.watchTermination(secret, Duration.ofMillis(20), calls::incrementAndGet)) {
+    TerminationWatch watch =
+        guest.watchTermination(secret, Duration.ofMillis(20), calls::incrementAndGet);
+    try {
       host.requestTermination(id, LoopSecret.generate());
       await().until(() -> !Files.exists(host.path().resolve("2-guest123.trm")));
       assertEquals(0, calls.get(), "a wrong secret does not terminate");
@@ -169,7 +170,28 @@ class GuestHandshakeTest {
           .atMost(Duration.ofSeconds(2))
           .until(() -> calls.get() == 1);
       assertTrue(Files.exists(host.path().resolve("2-guest123.trm")), "polling stopped");
+    } finally {
+      watch.close();
     }
+  }
+
+  @Test
+  void handlerMayCloseItsOwnWatchWithoutBeingInterrupted() throws IOException {
+    var watch = new java.util.concurrent.atomic.AtomicReference<TerminationWatch>();
+    var interrupted = new java.util.concurrent.CompletableFuture<Boolean>();
+    watch.set(
+        guest.watchTermination(
+            secret,
+            Duration.ofMillis(10),
+            () -> {
+              watch.get().close();
+              interrupted.complete(Thread.currentThread().isInterrupted());
+            }));
+
+    host.requestTermination(id, secret);
+
+    await().until(interrupted::isDone);
+    assertFalse(interrupted.join());
   }
 
   @Test

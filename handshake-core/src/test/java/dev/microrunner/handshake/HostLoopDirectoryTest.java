@@ -19,6 +19,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,6 +35,22 @@ class HostLoopDirectoryTest {
   @BeforeEach
   void createLoopDirectory() throws IOException {
     loop = HostLoopDirectory.create(base.resolve("GH-runner-003"), 3);
+  }
+
+  @AfterEach
+  void closeWatcher() {
+    loop.close();
+  }
+
+  @Test
+  void awaitRegistrationStillWorksByPollingAfterClose() throws Exception {
+    loop.close();
+    CompletableFuture<Optional<RunnerId>> waiting = awaitAsync(BOUND);
+
+    Files.writeString(loop.path().resolve("3-late.tkn"), "registered");
+
+    assertEquals(Optional.of(RunnerId.parse("3-late")), waiting.get(10, TimeUnit.SECONDS));
+    assertTrue(Files.isDirectory(loop.path()), "close keeps the directory");
   }
 
   private Map<String, String> env() {

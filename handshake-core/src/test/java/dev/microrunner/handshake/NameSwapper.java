@@ -78,9 +78,13 @@ final class NameSwapper implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     stop.set(true);
-    thread.join(10_000);
+    try {
+      thread.join(10_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     if (failure != null) {
       throw new AssertionError("swapper failed", failure);
     }

@@ -102,48 +102,46 @@ public final class SafeDirectory {
   /** Writes {@code content} to {@code name} (mode 0600) by temporary file and atomic rename. */
   public void writeAtomically(String name, byte[] content) throws IOException {
     Path target = directory.resolve(name);
-    Path temporary = createTemporary(name);
-    boolean renamed = false;
-    try {
-      try (SeekableByteChannel channel =
-          Files.newByteChannel(
-              temporary, Set.of(StandardOpenOption.WRITE, NOFOLLOW), new FileAttribute<?>[0])) {
-        var buffer = ByteBuffer.wrap(content);
-        while (buffer.hasRemaining()) {
-          channel.write(buffer);
-        }
-      }
-      try {
-        Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE);
-        renamed = true;
-      } catch (FileSystemException e) {
-        throw new UnsafeFileException(
-            target, "could not be replaced (" + describe(target) + "): " + e.getReason());
-      }
-    } finally {
-      if (!renamed) {
-        Files.deleteIfExists(temporary);
-      }
-    }
-  }
-
-  private Path createTemporary(String name) throws IOException {
     for (int attempt = 1; attempt <= CREATE_ATTEMPTS; attempt++) {
       Path temporary = directory.resolve("." + name + "." + nonces.get() + ".tmp");
+      SeekableByteChannel channel;
       try {
-        Files.newByteChannel(
+        channel =
+            Files.newByteChannel(
                 temporary,
                 Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, NOFOLLOW),
-                OWNER_READ_WRITE)
-            .close();
-        return temporary;
+                OWNER_READ_WRITE);
       } catch (FileAlreadyExistsException e) {
-        LOG.warn("Temporary name {} already exists in {}; trying another", temporary, directory);
+        LOG.warn("Temporary name {} already exists; trying another", temporary);
+        continue;
       }
+      // Written through the descriptor that created the file: reopening the name could meet a
+      // FIFO or link swapped in by the guest.
+      boolean renamed = false;
+      try {
+        try (channel) {
+          var buffer = ByteBuffer.wrap(content);
+          while (buffer.hasRemaining()) {
+            channel.write(buffer);
+          }
+        }
+        try {
+          Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE);
+          renamed = true;
+        } catch (FileSystemException e) {
+          throw new UnsafeFileException(
+              target, "could not be replaced (" + describe(target) + "): " + e.getReason());
+        }
+      } finally {
+        if (!renamed) {
+          removeEntry(temporary);
+        }
+      }
+      return;
     }
     throw new HandshakeException(
         "could not create a temporary file for "
-            + directory.resolve(name)
+            + target
             + " after "
             + CREATE_ATTEMPTS
             + " attempts: every name was taken");
@@ -181,6 +179,10 @@ public final class SafeDirectory {
     try {
       Files.move(source, claimed, StandardCopyOption.ATOMIC_MOVE);
     } catch (NoSuchFileException e) {
+      if (!Files.isDirectory(claimDirectory, NOFOLLOW)) {
+        throw new HandshakeException(
+            "cannot claim " + source + ": claim directory " + claimDirectory + " is missing", e);
+      }
       return new ReadResult.Missing();
     } catch (AtomicMoveNotSupportedException e) {
       throw new HandshakeException(

@@ -65,6 +65,49 @@ class SafeDirectoryTest {
     assertTrue(Files.notExists(dir.resolve("3-a.trm")));
   }
 
+  /** The attacker knows the temporary name and keeps moving a FIFO onto it. */
+  @Test
+  void temporaryNameSwappedForAFifoNeverBlocksTheWriter() throws Exception {
+    Path staging = Files.createDirectory(base.resolve("staging"));
+    Path fifo = staging.resolve("fifo");
+    assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+    SafeDirectory files = SafeDirectory.withPrivateClaims(dir, claims, () -> "known");
+    Path temporary = dir.resolve(".3-a.trm.known.tmp");
+    var stop = new AtomicBoolean();
+    Thread attacker =
+        new Thread(
+            () -> {
+              for (int i = 0; !stop.get(); i++) {
+                try {
+                  Path name = Files.createLink(staging.resolve("fifo-" + i), fifo);
+                  Files.move(name, temporary, StandardCopyOption.ATOMIC_MOVE);
+                } catch (IOException e) {
+                  // keep attacking
+                }
+              }
+            });
+    attacker.setDaemon(true);
+    attacker.start();
+
+    try {
+      assertTimeoutPreemptively(
+          Duration.ofSeconds(30),
+          () -> {
+            for (int i = 0; i < 1000; i++) {
+              Files.deleteIfExists(temporary);
+              try {
+                files.writeAtomically("3-a.trm", "secret".getBytes(StandardCharsets.UTF_8));
+              } catch (HandshakeException e) {
+                // every try met the planted name: refused, not blocked
+              }
+            }
+          });
+    } finally {
+      stop.set(true);
+      attacker.join(10_000);
+    }
+  }
+
   @Test
   void readsUpToTheBoundAndRejectsOneByteMore() throws IOException {
     SafeDirectory files = SafeDirectory.withPrivateClaims(dir, claims);
@@ -144,6 +187,16 @@ class SafeDirectoryTest {
 
     assertTrue(swapped.get() > 0, "the attacker got to swap");
     assertEquals("secret", Files.readString(canary));
+  }
+
+  @Test
+  void aMissingClaimDirectoryIsAnErrorNotAMissingFile() throws IOException {
+    SafeDirectory files = SafeDirectory.withPrivateClaims(dir, base.resolve("gone"));
+    Files.writeString(dir.resolve("x"), "content");
+
+    var e = assertThrows(HandshakeException.class, () -> files.claimAndRead("x", 100));
+
+    assertTrue(e.getMessage().contains("gone"), e.getMessage());
   }
 
   @Test

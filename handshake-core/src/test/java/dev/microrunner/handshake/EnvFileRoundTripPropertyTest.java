@@ -11,7 +11,7 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 
-class EnvFileRoundTripProperties {
+class EnvFileRoundTripPropertyTest {
 
   @Property(tries = 2000)
   void everyAcceptedValueRoundTrips(@ForAll String value) {
@@ -63,7 +63,7 @@ class EnvFileRoundTripProperties {
             .all()
             .excludeChars('\0')
             .ofMaxLength(30)
-            .filter(EnvFileRoundTripProperties::isValidUnicode),
+            .filter(EnvFileRoundTripPropertyTest::isValidUnicode),
         Arbitraries.strings().withCharRange('\u0080', '\ud7ff').ofMaxLength(30));
   }
 
