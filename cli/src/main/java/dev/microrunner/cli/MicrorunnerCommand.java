@@ -17,6 +17,9 @@ import picocli.CommandLine.HelpCommand;
       RunnerCommand.class,
       AgentCommand.class,
       TokenCommand.class,
+      SimCommand.class,
+      DemoCommand.class,
+      BenchCommand.class,
       HelpCommand.class,
     })
 public final class MicrorunnerCommand {}

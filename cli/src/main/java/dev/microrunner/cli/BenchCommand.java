@@ -1,0 +1,130 @@
+package dev.microrunner.cli;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
+import dev.microrunner.bench.Bench;
+import dev.microrunner.bench.BenchResult;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code microrunner bench}: the runner-loop benchmark, on this host, as a table. */
+@Command(
+    name = "bench",
+    sortOptions = false,
+    mixinStandardHelpOptions = true,
+    description = {
+      "Benchmarks the runner loops on this host and prints a table.",
+      "",
+      "Measures microrunner's own cost with stand-in guests that register and end at once, against"
+          + " the built-in GitHub simulator: the time from the first loop's VM start to the fourth"
+          + " loop's; the median host gap between one VM's exit and the next VM's start, also with"
+          + " slow GitHub calls; the memory of an orchestrator process with many loops; and the"
+          + " time from SIGTERM to exit with busy loops (every VM and registration gone).",
+      "Prints a table (metric, measured, target, earlier implementation, pass/fail) and how each"
+          + " figure was taken. Exit status 0 when every target is met, 1 otherwise. Takes about"
+          + " a minute with the process runtime.",
+    })
+public final class BenchCommand implements Callable<Integer> {
+
+  @Option(
+      names = {"-R", "--runtime"},
+      defaultValue = "process",
+      description =
+          "VM runtime: process (default: measures microrunner alone), podman+krun, krunvm,"
+              + " podman+crun or podman+runc.")
+  String runtime;
+
+  @Option(
+      names = {"-i", "--image"},
+      defaultValue = "docker.io/library/busybox:latest",
+      description =
+          "Image of the stand-in guests for VM runtimes; it needs /bin/sh and sleep (default"
+              + " ${DEFAULT-VALUE}).")
+  String image;
+
+  @Option(
+      names = "--runs",
+      defaultValue = "5",
+      description = "Repetitions of the start-up and gap measurements (default ${DEFAULT-VALUE}).")
+  int runs;
+
+  @Option(
+      names = "--iterations",
+      defaultValue = "21",
+      description = "Runners per gap run, giving one gap fewer (default ${DEFAULT-VALUE}).")
+  int iterations;
+
+  @Option(
+      names = "--latency",
+      paramLabel = "MS",
+      defaultValue = "150",
+      description = "Delay of every GitHub call in the latency row (default ${DEFAULT-VALUE}).")
+  long latency;
+
+  @Option(
+      names = "--latency-guest",
+      paramLabel = "MS",
+      defaultValue = "0",
+      description =
+          "How long guests live in the latency row (default ${DEFAULT-VALUE}: they end at once, and"
+              + " the loop must have registrations ready ahead).")
+  long latencyGuest;
+
+  @Option(
+      names = "--memory-loops",
+      defaultValue = "50",
+      description = "Loops of the memory measurement (default ${DEFAULT-VALUE}).")
+  int memoryLoops;
+
+  @Option(
+      names = "--stop-loops",
+      defaultValue = "16",
+      description = "Busy loops of the SIGTERM measurement (default ${DEFAULT-VALUE}).")
+  int stopLoops;
+
+  @Option(
+      names = "--grace",
+      paramLabel = "SECONDS",
+      defaultValue = "5",
+      description = "Grace period of the SIGTERM measurement (default ${DEFAULT-VALUE}).")
+  long grace;
+
+  @Mixin LoggingOptions logging = new LoggingOptions();
+
+  @Spec CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    logging.apply("BENCH", System.getenv());
+    if (logging.verbose.length == 0) {
+      // The loops log every runner; the table is what matters here.
+      ((LoggerContext) LoggerFactory.getILoggerFactory())
+          .getLogger("dev.microrunner")
+          .setLevel(Level.ERROR);
+      ((LoggerContext) LoggerFactory.getILoggerFactory())
+          .getLogger("microrunner.console")
+          .setLevel(Level.ERROR);
+    }
+    Bench.Options options =
+        new Bench.Options(
+            runtime,
+            image,
+            runs,
+            iterations,
+            Duration.ofMillis(latency),
+            Duration.ofMillis(latencyGuest),
+            memoryLoops,
+            stopLoops,
+            Duration.ofSeconds(grace));
+    List<BenchResult> results = new Bench(options, spec.commandLine().getErr()).run();
+    BenchResult.printTable(results, spec.commandLine().getOut());
+    return results.stream().allMatch(BenchResult::pass) ? ExitCodes.OK : ExitCodes.FAILURE;
+  }
+}

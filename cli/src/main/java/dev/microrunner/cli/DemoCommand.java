@@ -1,0 +1,110 @@
+package dev.microrunner.cli;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
+import dev.microrunner.cli.demo.Demo;
+import dev.microrunner.loop.RunnerConfig;
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code microrunner demo}: microrunner end to end on this machine, with GitHub simulated. */
+@Command(
+    name = "demo",
+    sortOptions = false,
+    mixinStandardHelpOptions = true,
+    description = {
+      "Runs a batch of jobs through ephemeral runners, with GitHub simulated.",
+      "",
+      "Starts the GitHub simulator, queues jobs and runs an orchestrator whose ephemeral runners"
+          + " (the real agent and handshake, a simulated actions/runner) take one job each. It uses"
+          + " the best microVM runtime installed, else the process runtime (no isolation; a banner"
+          + " says so). When every job is done it stops the orchestrator (.trm, clean-up), prints a"
+          + " table per runner and, last, 'demo: M/M jobs completed by K ephemeral runners'.",
+      "Exit status 0 then; 1 with a message on failure, 2 for a bad option, 4 when the runtime"
+          + " named with -R cannot run here, 130 when interrupted by SIGINT or SIGTERM. Nothing is left"
+          + " running either way.",
+    })
+public final class DemoCommand implements Callable<Integer> {
+
+  @Option(
+      names = {"-n", "--loops"},
+      defaultValue = "3",
+      description = "Runner loops (default ${DEFAULT-VALUE}).")
+  int loops;
+
+  @Option(
+      names = "--jobs",
+      paramLabel = "M",
+      defaultValue = "6",
+      description = "Jobs to run (default ${DEFAULT-VALUE}).")
+  int jobs;
+
+  @Option(
+      names = {"-R", "--runtime"},
+      defaultValue = "auto",
+      description =
+          "auto (default: podman+krun or krunvm, else process), podman+krun, krunvm, podman+crun,"
+              + " podman+runc or process.")
+  String runtime;
+
+  @Option(
+      names = "--job-duration",
+      paramLabel = "SECONDS",
+      defaultValue = "1",
+      description = "How long each job runs (default ${DEFAULT-VALUE}).")
+  BigDecimal jobDuration;
+
+  @Option(
+      names = "--timeout",
+      paramLabel = "SECONDS",
+      defaultValue = "300",
+      description = "Give up (and clean up) after this long (default ${DEFAULT-VALUE}).")
+  long timeout;
+
+  @Option(
+      names = {"-i", "--image"},
+      defaultValue = RunnerConfig.DEFAULT_IMAGE,
+      description =
+          "Image for VM runtimes (it must hold microrunner's agent and a JRE at"
+              + " /opt/microrunner/jre); default ${DEFAULT-VALUE}.")
+  String image;
+
+  @Mixin LoggingOptions logging = new LoggingOptions();
+
+  @Spec CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    logging.apply("DEMO", System.getenv());
+    if (logging.verbose.length == 0) {
+      // The demo's own lines tell the story; the loops' logs are there with -v.
+      ((LoggerContext) LoggerFactory.getILoggerFactory())
+          .getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)
+          .setLevel(Level.ERROR);
+      ((LoggerContext) LoggerFactory.getILoggerFactory())
+          .getLogger("dev.microrunner")
+          .setLevel(Level.ERROR);
+    }
+    Demo demo =
+        new Demo(
+            new Demo.Options(
+                loops,
+                jobs,
+                runtime,
+                SimCommand.durationOf(jobDuration, "--job-duration"),
+                Duration.ofSeconds(timeout),
+                image),
+            spec.commandLine().getOut(),
+            spec.commandLine().getErr(),
+            System.console() != null);
+    Signals.onTermination(demo::interrupt);
+    return demo.run();
+  }
+}

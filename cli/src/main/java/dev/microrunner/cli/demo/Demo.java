@@ -1,0 +1,382 @@
+package dev.microrunner.cli.demo;
+
+import dev.microrunner.github.Credentials;
+import dev.microrunner.github.GitHubTarget;
+import dev.microrunner.github.RunnerScope;
+import dev.microrunner.github.Secret;
+import dev.microrunner.github.sim.GitHubSimulator;
+import dev.microrunner.github.sim.SimJob;
+import dev.microrunner.github.sim.SimState;
+import dev.microrunner.github.sim.SimulatedRunnerDistribution;
+import dev.microrunner.github.sim.SimulatorOptions;
+import dev.microrunner.loop.Backoff;
+import dev.microrunner.loop.Orchestrator;
+import dev.microrunner.loop.OrchestratorConfig;
+import dev.microrunner.loop.Redaction;
+import dev.microrunner.loop.RunnerConfig;
+import dev.microrunner.loop.RuntimeUnavailableException;
+import dev.microrunner.vm.MicroVmRuntime;
+import dev.microrunner.vm.MicroVmRuntimes;
+import dev.microrunner.vm.Mount;
+import dev.microrunner.vm.RuntimeOptions;
+import dev.microrunner.vm.VmException;
+import dev.microrunner.vm.VmOwner;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The embedded default: the GitHub simulator, a batch of jobs, and a real orchestrator whose
+ * ephemeral runners (the real agent and a simulated actions/runner) take them one each. Prints
+ * progress, then a table per runner and a last line that says how it went.
+ */
+public final class Demo {
+
+  /** The one line shown when the demo falls back to the process runtime. */
+  public static final String PROCESS_BANNER =
+      "demo: no microVM runtime found (install podman + krun or krunvm); using the process"
+          + " runtime: no isolation, for demonstration only";
+
+  static final String PRINCIPAL = "demo/hello";
+  static final List<String> LABELS = List.of("self-hosted", "microrunner-demo");
+  private static final String GUEST_ROOT = "/opt/microrunner-demo";
+
+  /**
+   * What to run.
+   *
+   * @param loops runner loops
+   * @param jobs jobs to queue; the demo ends when all are done
+   * @param runtime {@code auto} or a runtime name
+   * @param jobDuration how long each simulated job takes
+   * @param timeout how long the demo may take before it gives up
+   * @param image the image for VM runtimes (ignored by the process runtime)
+   */
+  public record Options(
+      int loops, int jobs, String runtime, Duration jobDuration, Duration timeout, String image) {
+    public Options {
+      if (loops < 1) {
+        throw new IllegalArgumentException("-n/--loops must be at least 1, not " + loops);
+      }
+      if (jobs < 1) {
+        throw new IllegalArgumentException("--jobs must be at least 1, not " + jobs);
+      }
+      Objects.requireNonNull(runtime, "runtime");
+      if (!runtime.equals(OrchestratorConfig.AUTO_RUNTIME)
+          && !MicroVmRuntimes.names().contains(runtime)) {
+        throw new IllegalArgumentException(
+            "-R/--runtime: unknown runtime '"
+                + runtime
+                + "'; valid runtimes: auto, "
+                + String.join(", ", MicroVmRuntimes.names()));
+      }
+      if (jobDuration.isNegative() || timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("--job-duration and --timeout must be positive");
+      }
+    }
+  }
+
+  private final Options options;
+  private final PrintWriter out;
+  private final PrintWriter err;
+  private final boolean live;
+  private final RunnerTracker tracker = new RunnerTracker();
+  private final Object lock = new Object();
+  private Orchestrator orchestrator;
+  private boolean interrupted;
+  private volatile boolean allDone;
+  private volatile String failure;
+  private volatile String lastProgress = "";
+  private long lastPrintNanos;
+
+  /**
+   * @param live whether to redraw one status line ({@code out} is a terminal) rather than print
+   *     periodic lines
+   */
+  public Demo(Options options, PrintWriter out, PrintWriter err, boolean live) {
+    this.options = options;
+    this.out = out;
+    this.err = err;
+    this.live = live;
+  }
+
+  /** From a signal handler: ends the demo (the second call skips the grace period). */
+  public void interrupt(boolean skipGrace) {
+    Orchestrator running;
+    synchronized (lock) {
+      interrupted = true;
+      running = orchestrator;
+    }
+    if (running != null) {
+      running.stop(skipGrace);
+    }
+  }
+
+  /** Runs the demo; returns 0 when every job was done and nothing was left behind, else 1. */
+  public int run() throws Exception {
+    long start = System.nanoTime();
+    try (WorkDirectory work = WorkDirectory.create("microrunner-demo")) {
+      String runtime = chooseRuntime(work.resolve("state"));
+      try (GitHubSimulator sim = GitHubSimulator.start(SimulatorOptions.defaults())) {
+        String token = SimulatorTokens.generate();
+        Redaction.register(token);
+        sim.acceptToken(token);
+        Path distribution = work.resolve("actions-runner");
+        SimulatedRunnerDistribution.write(distribution, SelfLaunch.java(), SelfLaunch.classPath());
+        for (int i = 1; i <= options.jobs(); i++) {
+          sim.enqueueJob(new SimJob("job-" + i, LABELS, options.jobDuration()));
+        }
+        OrchestratorConfig config =
+            OrchestratorConfig.builder(runnerConfig(sim, token, runtime, distribution, work))
+                .loops(options.loops())
+                .prefix("demo")
+                .runtime(runtime)
+                .baseDirectory(Optional.of(work.resolve("loops")))
+                .stateDirectory(work.resolve("state"))
+                .build();
+        out.printf(
+            "demo: GitHub simulator on %s, %d jobs queued, %d runner loop(s) on %s%n",
+            sim.apiUrl(), options.jobs(), options.loops(), runtime);
+        out.flush();
+        return runOrchestrator(config, sim, start);
+      }
+    }
+  }
+
+  private int runOrchestrator(OrchestratorConfig config, GitHubSimulator sim, long start)
+      throws Exception {
+    Orchestrator created = Orchestrator.builder(config).listener(tracker).build();
+    synchronized (lock) {
+      orchestrator = created;
+      if (interrupted) {
+        return interruptedStatus();
+      }
+    }
+    ScheduledExecutorService ticker =
+        Executors.newSingleThreadScheduledExecutor(
+            task -> {
+              Thread thread = new Thread(task, "demo-progress");
+              thread.setDaemon(true);
+              return thread;
+            });
+    ticker.scheduleWithFixedDelay(
+        () -> tick(sim, created, start), 0, live ? 200 : 100, TimeUnit.MILLISECONDS);
+    Orchestrator.Result result;
+    try {
+      result = created.run();
+    } catch (RuntimeUnavailableException e) {
+      if (config.runtime().equals("process")) {
+        throw e;
+      }
+      throw new RuntimeUnavailableException(
+          e.getMessage()
+              + "\nThe demo on "
+              + config.runtime()
+              + " boots the runner image "
+              + options.image()
+              + ": build one with `microrunner image build` and pass it with -i, or run the demo"
+              + " without isolation: microrunner demo -R process",
+          e);
+    } finally {
+      ticker.shutdownNow();
+      ticker.awaitTermination(5, TimeUnit.SECONDS);
+    }
+    printProgress(progressLine(sim.state(), start), true);
+    synchronized (lock) {
+      if (interrupted) {
+        return interruptedStatus();
+      }
+    }
+    return report(result, sim.state());
+  }
+
+  private int interruptedStatus() {
+    err.println("demo: interrupted; every runner and VM was stopped and removed");
+    err.flush();
+    return 130;
+  }
+
+  /** Watches the simulator: stops the orchestrator once every job is done, or on time-out. */
+  private void tick(GitHubSimulator sim, Orchestrator running, long start) {
+    try {
+      SimState state = sim.state();
+      if (!allDone && failure == null) {
+        if (state.finishedJobs() >= options.jobs()) {
+          allDone = true;
+          running.stop(false);
+        } else if (System.nanoTime() - start > options.timeout().toNanos()) {
+          failure =
+              "timed out after "
+                  + options.timeout().toSeconds()
+                  + " s with "
+                  + state.finishedJobs()
+                  + "/"
+                  + options.jobs()
+                  + " jobs done"
+                  + backOffNote();
+          running.stop(true);
+        }
+      }
+      printProgress(progressLine(state, start), false);
+    } catch (RuntimeException e) {
+      failure = "progress check failed: " + e;
+      running.stop(true);
+    }
+  }
+
+  private String progressLine(SimState state, long start) {
+    return String.format(
+        Locale.ROOT,
+        "demo: %d/%d jobs done | runners started %d, active %d | %.1f s",
+        state.finishedJobs(),
+        options.jobs(),
+        tracker.vmsStarted(),
+        tracker.vmsRunning(),
+        (System.nanoTime() - start) / 1e9);
+  }
+
+  private synchronized void printProgress(String line, boolean last) {
+    String withoutTime = line.substring(0, line.lastIndexOf('|'));
+    boolean changed = !withoutTime.equals(lastProgress);
+    if (live) {
+      out.print("\r\033[K" + line + (last ? "\n" : ""));
+      out.flush();
+    } else if ((changed && System.nanoTime() - lastPrintNanos >= 2_000_000_000L) || last) {
+      out.println(line);
+      out.flush();
+      lastPrintNanos = System.nanoTime();
+    } else {
+      return;
+    }
+    lastProgress = withoutTime;
+  }
+
+  private int report(Orchestrator.Result result, SimState state) {
+    List<String> problems = new ArrayList<>();
+    if (failure != null) {
+      problems.add(failure);
+    }
+    result
+        .authenticationFailure()
+        .or(result::failure)
+        .ifPresent(
+            o ->
+                problems.add(
+                    "loop "
+                        + o.loop()
+                        + " ended with "
+                        + o.reason()
+                        + ": "
+                        + o.failure().map(Throwable::getMessage).orElse("no details")));
+    long succeeded =
+        state.jobs().stream().filter(j -> j.result().equals(Optional.of("Succeeded"))).count();
+    if (succeeded != options.jobs()) {
+      problems.add(succeeded + " of " + options.jobs() + " jobs succeeded");
+    }
+    if (!state.runners().isEmpty()) {
+      problems.add(
+          "registrations left at the simulator: "
+              + state.runners().stream().map(SimState.RunnerState::name).toList());
+    }
+    if (!problems.isEmpty()) {
+      err.println("demo: failed: " + String.join("; ", problems));
+      err.flush();
+      return 1;
+    }
+    RunnerTable table = RunnerTable.of(tracker.started(), state.jobs());
+    table.print(out);
+    out.printf(
+        "demo: %d/%d jobs completed by %d ephemeral runners%n",
+        succeeded, options.jobs(), table.runnersWithJobs());
+    out.flush();
+    return 0;
+  }
+
+  private String backOffNote() {
+    List<String> backOffs = tracker.backOffs();
+    return backOffs.isEmpty() ? "" : "; last failure: " + backOffs.get(backOffs.size() - 1);
+  }
+
+  /** The runtime name: the one asked for, or the best microVM runtime, or process with a banner. */
+  private String chooseRuntime(Path stateDirectory) throws RuntimeUnavailableException {
+    if (!options.runtime().equals(OrchestratorConfig.AUTO_RUNTIME)) {
+      return options.runtime();
+    }
+    RuntimeOptions runtimeOptions =
+        RuntimeOptions.builder(VmOwner.forThisProcess("demo"), stateDirectory.resolve("vm"))
+            .build();
+    try (MicroVmRuntime detected = MicroVmRuntimes.detect(runtimeOptions)) {
+      return detected.name();
+    } catch (VmException e) {
+      out.println(PROCESS_BANNER);
+      out.flush();
+      return "process";
+    }
+  }
+
+  private RunnerConfig runnerConfig(
+      GitHubSimulator sim, String token, String runtime, Path distribution, WorkDirectory work)
+      throws Exception {
+    RunnerConfig.Builder runner =
+        RunnerConfig.builder()
+            .target(GitHubTarget.of(sim.apiUrl().toString()))
+            .scope(RunnerScope.of("repo", PRINCIPAL))
+            .credentials(Credentials.pat(Secret.of(token)))
+            .labels(LABELS)
+            .namePrefix("demo")
+            .repeat(-1)
+            .grace(Duration.ofSeconds(10))
+            .registrationTimeout(Duration.ofSeconds(60))
+            .backoff(new Backoff(Duration.ofMillis(200), Duration.ofSeconds(2)));
+    if (runtime.equals("process")) {
+      Path java =
+          SelfLaunch.writeScript(
+              work.resolve("java"),
+              "exec "
+                  + SelfLaunch.shellQuote(SelfLaunch.java())
+                  + " "
+                  + String.join(" ", SelfLaunch.SMALL_JVM_FLAGS)
+                  + " \"$@\"");
+      return runner
+          .entrypoint(SelfLaunch.writeLauncher(work.resolve("agent"), "agent").toString())
+          .guestEnvironment(
+              Map.of(
+                  "RUNNER_INSTALL",
+                  distribution.toString(),
+                  SimulatedRunnerDistribution.JAVA_ENV,
+                  java.toString()))
+          .build();
+    }
+    // A VM runs the image's agent; the simulated runner and this jar are mounted read-only.
+    Path jar = Path.of(SelfLaunch.classPath());
+    if (!Files.isRegularFile(jar)) {
+      throw new IllegalArgumentException(
+          "the demo on runtime " + runtime + " needs the built jar: run it with java -jar");
+    }
+    return runner
+        .image(options.image())
+        .mounts(
+            List.of(
+                new Mount(distribution, GUEST_ROOT + "/actions-runner", true),
+                new Mount(jar.getParent(), GUEST_ROOT + "/lib", true)))
+        .guestEnvironment(
+            Map.of(
+                "RUNNER_INSTALL",
+                GUEST_ROOT + "/actions-runner",
+                SimulatedRunnerDistribution.CLASSPATH_ENV,
+                GUEST_ROOT + "/lib/" + jar.getFileName(),
+                SimulatedRunnerDistribution.JAVA_ENV,
+                "/opt/microrunner/jre/bin/java"))
+        .network(Optional.of("host"))
+        .build();
+  }
+}
