@@ -20,6 +20,7 @@ import picocli.CommandLine.HelpCommand;
       SimCommand.class,
       DemoCommand.class,
       BenchCommand.class,
+      ImageCommand.class,
       HelpCommand.class,
     })
 public final class MicrorunnerCommand {}
