@@ -106,7 +106,8 @@ public final class SimCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     if (runnerDistribution != null) {
       Path dir = runnerDistribution.toAbsolutePath();
-      SimulatedRunnerDistribution.write(dir, SelfLaunch.java(), SelfLaunch.classPath());
+      SimulatedRunnerDistribution.write(
+          dir, SelfLaunch.java(), SelfLaunch.classPath(), SimulatedRunnerMain.class.getName());
       out.println("RUNNER_INSTALL=" + dir);
       out.flush();
       return ExitCodes.OK;

@@ -36,7 +36,7 @@ final class CliProcess {
     this.sim = GitHubSimulator.start(SimulatorOptions.defaults());
     sim.acceptToken(PAT);
     this.distribution = work.resolve("actions-runner");
-    SimulatedRunnerDistribution.write(distribution, jar);
+    SimulatedRunnerDistribution.write(distribution, jar, SimulatedRunnerMain.class.getName());
   }
 
   static String java() {

@@ -81,7 +81,10 @@ class PodmanAgentIT {
     buildImage(containersConf, javaHome);
     Path distribution = work.resolve("container-runner");
     SimulatedRunnerDistribution.write(
-        distribution, javaHome.resolve("bin/java").toString(), "/opt/microrunner/microrunner.jar");
+        distribution,
+        javaHome.resolve("bin/java").toString(),
+        "/opt/microrunner/microrunner.jar",
+        SimulatedRunnerMain.class.getName());
     cli.enqueueJobs(1, Duration.ofMillis(200));
 
     List<Mount> mounts = new ArrayList<>();

@@ -1,5 +1,6 @@
 package dev.microrunner.loop;
 
+import dev.microrunner.cli.SimulatedRunnerMain;
 import dev.microrunner.github.Credentials;
 import dev.microrunner.github.GitHubTarget;
 import dev.microrunner.github.RunnerScope;
@@ -48,7 +49,8 @@ final class LoopHarness implements AutoCloseable {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     String classpath = System.getProperty("java.class.path");
     Path distribution = work.resolve("actions-runner");
-    SimulatedRunnerDistribution.write(distribution, java, classpath);
+    SimulatedRunnerDistribution.write(
+        distribution, java, classpath, SimulatedRunnerMain.class.getName());
     Path agent =
         script(
             work.resolve("agent"),

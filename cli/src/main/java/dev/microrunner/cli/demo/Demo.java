@@ -1,5 +1,6 @@
 package dev.microrunner.cli.demo;
 
+import dev.microrunner.cli.SimulatedRunnerMain;
 import dev.microrunner.github.Credentials;
 import dev.microrunner.github.GitHubTarget;
 import dev.microrunner.github.RunnerScope;
@@ -131,7 +132,11 @@ public final class Demo {
         Redaction.register(token);
         sim.acceptToken(token);
         Path distribution = work.resolve("actions-runner");
-        SimulatedRunnerDistribution.write(distribution, SelfLaunch.java(), SelfLaunch.classPath());
+        SimulatedRunnerDistribution.write(
+            distribution,
+            SelfLaunch.java(),
+            SelfLaunch.classPath(),
+            SimulatedRunnerMain.class.getName());
         for (int i = 1; i <= options.jobs(); i++) {
           sim.enqueueJob(new SimJob("job-" + i, LABELS, options.jobDuration()));
         }

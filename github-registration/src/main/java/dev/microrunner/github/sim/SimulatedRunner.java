@@ -41,7 +41,7 @@ import picocli.CommandLine.Option;
  * <p>Every option can also come from {@code ACTIONS_RUNNER_INPUT_<NAME>} (e.g. {@code
  * ACTIONS_RUNNER_INPUT_JITCONFIG}), as with the real runner. The runner root is {@code --root},
  * else {@code MICRORUNNER_RUNNER_ROOT}, else the working directory. SIGTERM marks the runner
- * offline and exits promptly. This is a program, not library code: it prints and exits.
+ * offline and exits promptly.
  */
 @Command(
     name = "Runner.Listener",
@@ -68,12 +68,12 @@ public final class SimulatedRunner implements Callable<Integer> {
     this.err = err;
   }
 
-  public static void main(String[] args) {
-    System.exit(execute(args, System.getenv(), System.out, System.err));
-  }
-
-  /** Runs the listener in this JVM and returns its exit status. */
-  static int execute(
+  /**
+   * Runs the listener in this JVM and returns its exit status. The process entry point belongs to
+   * the program that ships the distribution (the CLI's {@code SimulatedRunnerMain}): a library
+   * never ends the JVM.
+   */
+  public static int execute(
       String[] args, Map<String, String> environment, PrintStream out, PrintStream err) {
     SimulatedRunner runner = new SimulatedRunner(environment, out, err);
     CommandLine commandLine = new CommandLine(runner, new Factory(runner));

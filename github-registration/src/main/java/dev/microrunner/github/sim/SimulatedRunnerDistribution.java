@@ -11,7 +11,7 @@ import java.util.Objects;
 /**
  * Writes a simulated actions/runner distribution: {@code config.sh}, {@code run.sh} and {@code
  * bin/Runner.Listener}, shell scripts laid out like the real release tarball that run {@link
- * SimulatedRunner}.
+ * SimulatedRunner} through a main class that calls {@link SimulatedRunner#execute}.
  *
  * <p>The java binary and class path are chosen at run time: {@code MICRORUNNER_JAVA} and {@code
  * MICRORUNNER_JAR} (a jar or a class path) override the defaults given here, so the same
@@ -28,11 +28,12 @@ public final class SimulatedRunnerDistribution {
   private SimulatedRunnerDistribution() {}
 
   /** Uses this JVM's {@code java} binary as the default. */
-  public static void write(Path dir, Path microrunnerJar) throws IOException {
+  public static void write(Path dir, Path microrunnerJar, String mainClass) throws IOException {
     write(
         dir,
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        microrunnerJar.toAbsolutePath().toString());
+        microrunnerJar.toAbsolutePath().toString(),
+        mainClass);
   }
 
   /**
@@ -40,11 +41,16 @@ public final class SimulatedRunnerDistribution {
    *
    * @param defaultJava java binary used when {@code MICRORUNNER_JAVA} is not set
    * @param defaultClasspath class path used when {@code MICRORUNNER_JAR} is not set
+   * @param mainClass the class whose {@code main} hands its arguments to {@link
+   *     SimulatedRunner#execute} and exits with its status
    */
-  public static void write(Path dir, String defaultJava, String defaultClasspath)
+  public static void write(Path dir, String defaultJava, String defaultClasspath, String mainClass)
       throws IOException {
     Objects.requireNonNull(defaultJava, "defaultJava");
     Objects.requireNonNull(defaultClasspath, "defaultClasspath");
+    if (!mainClass.matches("[A-Za-z_$][\\w$]*(\\.[A-Za-z_$][\\w$]*)*")) {
+      throw new IllegalArgumentException("not a Java class name: " + mainClass);
+    }
     Files.createDirectories(dir.resolve("bin"));
     writeScript(
         dir.resolve("bin/Runner.Listener"),
@@ -57,7 +63,7 @@ public final class SimulatedRunnerDistribution {
             "java=${" + JAVA_ENV + ":-" + shellQuote(defaultJava) + "}",
             "classpath=${" + CLASSPATH_ENV + ":-" + shellQuote(defaultClasspath) + "}",
             "export " + SimulatedRunner.ROOT_ENV + "=\"$root\"",
-            "exec \"$java\" -cp \"$classpath\" " + SimulatedRunner.class.getName() + " \"$@\"",
+            "exec \"$java\" -cp \"$classpath\" " + mainClass + " \"$@\"",
             ""));
     writeScript(
         dir.resolve("config.sh"),

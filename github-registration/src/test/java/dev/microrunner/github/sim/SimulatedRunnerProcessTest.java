@@ -75,7 +75,7 @@ class SimulatedRunnerProcessTest {
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
-    command.add(SimulatedRunner.class.getName());
+    command.add(SimulatedRunnerTestMain.class.getName());
     command.addAll(List.of(args));
     return command;
   }
@@ -124,7 +124,8 @@ class SimulatedRunnerProcessTest {
         Files.createSymbolicLink(
             dir.resolve("the 'java' $binary"),
             Path.of(System.getProperty("java.home"), "bin", "java"));
-    SimulatedRunnerDistribution.write(runnerDir, java.toString(), "/nonexistent.jar");
+    SimulatedRunnerDistribution.write(
+        runnerDir, java.toString(), "/nonexistent.jar", SimulatedRunnerTestMain.class.getName());
     sim.enqueueJob(new SimJob("lint", List.of("krun"), Duration.ZERO));
     JitConfig jit = client.generateJitConfig(new JitRequest("r-arg", 1, List.of("krun")));
     Process runner =
@@ -145,7 +146,8 @@ class SimulatedRunnerProcessTest {
     SimulatedRunnerDistribution.write(
         runnerDir,
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        System.getProperty("java.class.path"));
+        System.getProperty("java.class.path"),
+        SimulatedRunnerTestMain.class.getName());
     assertTrue(Files.isExecutable(runnerDir.resolve("config.sh")));
     assertTrue(Files.isExecutable(runnerDir.resolve("run.sh")));
     assertTrue(Files.isExecutable(runnerDir.resolve("bin/Runner.Listener")));
@@ -186,7 +188,8 @@ class SimulatedRunnerProcessTest {
   @Test
   void configRemoveUnregistersWithARemoveToken() throws Exception {
     Path runnerDir = dir.resolve("runner");
-    SimulatedRunnerDistribution.write(runnerDir, Path.of("/unused.jar"));
+    SimulatedRunnerDistribution.write(
+        runnerDir, Path.of("/unused.jar"), SimulatedRunnerTestMain.class.getName());
     Map<String, String> environment =
         Map.of(
             SimulatedRunnerDistribution.CLASSPATH_ENV,
@@ -222,7 +225,8 @@ class SimulatedRunnerProcessTest {
   void configShRefusesRootLikeTheRealRunner() throws Exception {
     assumeTrue("root".equals(System.getProperty("user.name")), "only meaningful as root");
     Path runnerDir = dir.resolve("runner");
-    SimulatedRunnerDistribution.write(runnerDir, Path.of("/unused.jar"));
+    SimulatedRunnerDistribution.write(
+        runnerDir, Path.of("/unused.jar"), SimulatedRunnerTestMain.class.getName());
     Process config =
         start(List.of(runnerDir.resolve("config.sh").toString(), "--url", "x"), Map.of());
     assertEquals(1, awaitExit(config));
