@@ -21,7 +21,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Ownership records for runtimes without labels (krunvm, process): one JSON file per VM in {@code
+ * Ownership records for krunvm, which has no labels: one JSON file per VM in {@code
  * <stateDirectory>/<runtime>/}, shared by every instance on the host.
  */
 final class OwnershipStore {

@@ -16,11 +16,18 @@ import dev.microrunner.vm.VmOwner;
 import dev.microrunner.vm.VmSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,12 +40,16 @@ import org.slf4j.LoggerFactory;
 public final class ProcessRuntime extends BaseRuntime {
   private static final Logger LOG = LoggerFactory.getLogger(ProcessRuntime.class);
   public static final String NAME = "process";
+  private static final String RUNNING = "running";
 
-  private final OwnershipStore records;
+  /** How long delete waits for killed processes to end before it gives up. */
+  private static final Duration DELETE_TIMEOUT = Duration.ofSeconds(10);
+
+  /** This instance's VMs until their end was seen: list and delete do not depend on /proc. */
+  private final Map<String, Running> ownWorkloads = new ConcurrentHashMap<>();
 
   public ProcessRuntime(RuntimeOptions options) {
     super(options);
-    this.records = new OwnershipStore(options.stateDirectory(), NAME);
     LOG.warn(
         "runtime process gives NO isolation: jobs run as host processes with this user's rights;"
             + " use it for development and tests only");
@@ -71,9 +82,19 @@ public final class ProcessRuntime extends BaseRuntime {
 
   @Override
   public VmHandle start(VmSpec spec, ConsoleListener console) throws VmException {
-    Optional<OwnershipStore.Entry> existing = records.read(spec.name());
-    if (existing.isPresent() && workloadAlive(existing.get())) {
+    Running previous = ownWorkloads.get(spec.name());
+    if (previous != null && previous.exitStatus().isEmpty()) {
       throw new VmException("a VM named " + spec.name() + " is already running");
+    }
+    for (String reserved : List.of(WorkloadMarkers.VM, WorkloadMarkers.OWNER)) {
+      if (spec.environment().containsKey(reserved)) {
+        throw new VmException(
+            "environment variable "
+                + reserved
+                + " of VM "
+                + spec.name()
+                + " is reserved: the process runtime marks the VM's processes with it");
+      }
     }
     for (Mount mount : spec.mounts()) {
       if (mount.readOnly()) {
@@ -84,6 +105,8 @@ public final class ProcessRuntime extends BaseRuntime {
     GuestPaths paths = new GuestPaths(spec.mounts());
     Map<String, String> environment = new TreeMap<>(toolEnvironment);
     spec.environment().forEach((key, value) -> environment.put(key, paths.toHost(value)));
+    // Every process the workload starts inherits these: how a restarted instance finds them.
+    environment.putAll(WorkloadMarkers.of(spec.name(), owner()));
 
     String entrypoint = paths.toHost(spec.entrypoint());
     Optional<Path> executable = Executables.find(entrypoint, environment);
@@ -112,16 +135,7 @@ public final class ProcessRuntime extends BaseRuntime {
       command = command.withWorkingDirectory(Path.of(paths.toHost(spec.workdir().get())));
     }
     Running process = launch(command);
-    long pid = process.process().map(ProcessHandle::pid).orElse(0L);
-    long startMillis = process.process().map(OwnershipStore::startMillis).orElse(0L);
-    try {
-      records.write(
-          new OwnershipStore.Entry(spec.name(), OwnerLabels.of(owner()), pid, startMillis));
-    } catch (VmException e) {
-      // An unrecorded workload could never be found again: end it rather than leak it.
-      process.process().ifPresentOrElse(ProcessTree::kill, process::kill);
-      throw e;
-    }
+    ownWorkloads.put(spec.name(), process);
     return track(
         new RunningVm(
             spec.name(),
@@ -129,62 +143,108 @@ public final class ProcessRuntime extends BaseRuntime {
             ProcessTree::terminate,
             vm -> {
               untrack(vm);
-              records.remove(vm.name());
+              ownWorkloads.remove(vm.name(), process);
             }));
   }
 
   @Override
-  public List<VmInfo> list() throws VmException {
-    List<VmInfo> vms = new ArrayList<>();
-    for (OwnershipStore.Entry entry : records.readAll()) {
-      entry
-          .vmOwner()
-          .filter(owner()::equals)
-          .ifPresent(o -> vms.add(new VmInfo(entry.name(), o, state(entry))));
+  public List<VmInfo> list() {
+    Set<String> names = new TreeSet<>();
+    ownWorkloads.forEach(
+        (name, process) -> {
+          if (process.exitStatus().isEmpty()) {
+            names.add(name);
+          }
+        });
+    for (WorkloadMarkers.Marked marked : WorkloadMarkers.scan()) {
+      if (marked.owner().equals(owner())) {
+        names.add(marked.vmName());
+      }
     }
-    return sorted(vms);
+    List<VmInfo> vms = new ArrayList<>();
+    names.forEach(name -> vms.add(new VmInfo(name, owner(), RUNNING)));
+    return vms;
   }
 
   @Override
-  public List<VmInfo> listOrphans() throws VmException {
-    List<VmInfo> vms = new ArrayList<>();
-    for (OwnershipStore.Entry entry : records.readAll()) {
-      entry
-          .vmOwner()
-          .filter(this::isOrphanOwner)
-          .ifPresent(o -> vms.add(new VmInfo(entry.name(), o, state(entry))));
+  public List<VmInfo> listOrphans() {
+    Set<VmInfo> vms = new LinkedHashSet<>();
+    OrphanOwners orphans = new OrphanOwners();
+    for (WorkloadMarkers.Marked marked : WorkloadMarkers.scan()) {
+      if (orphans.test(marked.owner())) {
+        vms.add(new VmInfo(marked.vmName(), marked.owner(), RUNNING));
+      }
     }
-    return sorted(vms);
+    return sorted(new ArrayList<>(vms));
   }
 
+  /**
+   * Kills every process of the VM: those that carry its marker (also ones that left the tree, e.g.
+   * daemons), their descendants (also ones that cleared their environment), and for this instance's
+   * own VM the tree of the process it started. Returns once none of them is left.
+   */
   @Override
   public void delete(String vmName) throws VmException {
-    Optional<OwnershipStore.Entry> entry = records.read(vmName);
-    if (entry.isEmpty()) {
-      return;
+    OrphanOwners orphans = new OrphanOwners();
+    List<ProcessHandle> roots = new ArrayList<>();
+    for (WorkloadMarkers.Marked marked : markedProcesses(vmName)) {
+      if (!marked.owner().equals(owner()) && !orphans.test(marked.owner())) {
+        throw new VmException(Ownership.notOurs(vmName, marked.owner()));
+      }
+      roots.add(marked.process());
     }
-    VmOwner vmOwner =
-        entry
-            .get()
-            .vmOwner()
-            .orElseThrow(
-                () -> new VmException("ownership record of VM " + vmName + " is malformed"));
-    if (!vmOwner.equals(owner()) && !isOrphanOwner(vmOwner)) {
-      throw new VmException(Ownership.notOurs(vmName, vmOwner));
+    Running own = ownWorkloads.get(vmName);
+    if (own != null) {
+      own.process().ifPresentOrElse(roots::add, own::kill);
     }
-    entry.get().workload().ifPresent(ProcessTree::kill);
-    records.remove(vmName);
+    long deadline = System.nanoTime() + DELETE_TIMEOUT.toNanos();
+    long pauseMillis = 1;
+    while (!roots.isEmpty()) {
+      roots.forEach(ProcessTree::kill);
+      if (System.nanoTime() - deadline > 0) {
+        throw new VmException(
+            "processes of VM "
+                + vmName
+                + " are still alive "
+                + DELETE_TIMEOUT.toSeconds()
+                + " s after SIGKILL: "
+                + roots.stream().map(p -> Long.toString(p.pid())).collect(Collectors.joining(" ")));
+      }
+      // Killed processes lose their environment when they end; the next scan shows what is left
+      // (and what was forked meanwhile). Non-child processes cannot be waited for, hence the pause.
+      sleep(pauseMillis);
+      pauseMillis = Math.min(pauseMillis * 2, 50);
+      roots = new ArrayList<>();
+      for (WorkloadMarkers.Marked marked : markedProcesses(vmName)) {
+        if (marked.owner().equals(owner()) || orphans.test(marked.owner())) {
+          roots.add(marked.process());
+        }
+      }
+    }
   }
 
-  private boolean isOrphanOwner(VmOwner other) {
-    return Ownership.isOrphan(owner(), other);
+  private static List<WorkloadMarkers.Marked> markedProcesses(String vmName) {
+    return WorkloadMarkers.scan().stream()
+        .filter(marked -> marked.vmName().equals(vmName))
+        .collect(Collectors.toList());
   }
 
-  private static String state(OwnershipStore.Entry entry) {
-    return workloadAlive(entry) ? "running" : "exited";
+  private static void sleep(long millis) throws VmException {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new VmException("interrupted while deleting a VM", e);
+    }
   }
 
-  private static boolean workloadAlive(OwnershipStore.Entry entry) {
-    return entry.workload().isPresent();
+  /** Dead owners of this deployment; liveness is looked up once per owner and scan. */
+  private final class OrphanOwners implements Predicate<VmOwner> {
+    private final Map<VmOwner, Boolean> seen = new HashMap<>();
+
+    @Override
+    public boolean test(VmOwner other) {
+      return seen.computeIfAbsent(other, o -> Ownership.isOrphan(owner(), o));
+    }
   }
 }
