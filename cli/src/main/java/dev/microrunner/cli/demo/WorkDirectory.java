@@ -2,13 +2,10 @@ package dev.microrunner.cli.demo;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
+import org.apache.commons.io.file.PathUtils;
 
 /**
  * A private temporary directory (0700) for one run of {@code sim}, {@code demo} or {@code bench},
@@ -38,26 +35,9 @@ public final class WorkDirectory implements AutoCloseable {
 
   @Override
   public void close() {
-    if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
-      return;
-    }
     try {
-      Files.walkFileTree(
-          path,
-          new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attributes)
-                throws IOException {
-              Files.deleteIfExists(file);
-              return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
-              Files.deleteIfExists(dir);
-              return FileVisitResult.CONTINUE;
-            }
-          });
+      // PathUtils walks without following links: a link in the tree is removed, not its target.
+      PathUtils.deleteDirectory(path);
     } catch (NoSuchFileException e) {
       // Already gone.
     } catch (IOException e) {
