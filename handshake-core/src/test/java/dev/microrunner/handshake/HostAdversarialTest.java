@@ -240,7 +240,6 @@ class HostAdversarialTest {
   void breakSwappedBetweenFileSymlinkAndFifoNeverBlocksNorFollows() throws Exception {
     Files.writeString(canary, secret.reveal());
     int calls = 400;
-    int[] honoured = new int[1];
     try (NameSwapper swapper =
         new NameSwapper(
                 file(HandshakeFile.BREAK),
@@ -253,16 +252,13 @@ class HostAdversarialTest {
           Duration.ofSeconds(30),
           () -> {
             for (int i = 0; i < calls; i++) {
-              if (loop.consumeBreak(id, secret)) {
-                honoured[0]++;
-              }
+              loop.consumeBreak(id, secret);
             }
           });
       assertTrue(swapper.swaps() > 0);
     }
 
     assertEquals(secret.reveal(), Files.readString(canary), "canary unchanged");
-    assertTrue(honoured[0] <= calls);
     assertEquals(List.of(), listing(base.resolve(".loop-5.claims")), "no claimed leftovers");
   }
 
