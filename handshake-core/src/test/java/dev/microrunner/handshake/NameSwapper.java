@@ -1,10 +1,13 @@
 package dev.microrunner.handshake;
 
+import static org.awaitility.Awaitility.await;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -39,8 +42,13 @@ final class NameSwapper implements AutoCloseable {
     thread.setDaemon(true);
   }
 
+  /**
+   * Starts swapping and returns after the first swap, so that the caller's operations always race a
+   * swapper that runs: on a loaded machine the thread may otherwise start only after them.
+   */
   NameSwapper start() {
     thread.start();
+    await().atMost(Duration.ofSeconds(30)).until(() -> swaps.get() > 0 || failure != null);
     return this;
   }
 
