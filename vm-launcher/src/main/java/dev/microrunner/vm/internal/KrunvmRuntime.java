@@ -182,7 +182,7 @@ public final class KrunvmRuntime extends BaseRuntime {
       throw e;
     }
     long pid = process.process().map(ProcessHandle::pid).orElse(0L);
-    long startMillis = process.process().map(OwnershipStore::startMillis).orElse(0L);
+    long startMillis = process.process().map(ProcessStart::millis).orElse(0L);
     try {
       records.write(
           new OwnershipStore.Entry(spec.name(), OwnerLabels.of(owner()), pid, startMillis));
