@@ -14,6 +14,7 @@ import dev.microrunner.vm.VmHandle;
 import dev.microrunner.vm.VmInfo;
 import dev.microrunner.vm.VmOwner;
 import dev.microrunner.vm.VmSpec;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +22,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -218,8 +220,7 @@ public final class KrunvmRuntime extends BaseRuntime {
     return listWhere(other -> Ownership.isOrphan(owner(), other));
   }
 
-  private List<VmInfo> listWhere(java.util.function.Predicate<VmOwner> ownerFilter)
-      throws VmException {
+  private List<VmInfo> listWhere(Predicate<VmOwner> ownerFilter) throws VmException {
     Set<String> defined =
         definedVms().stream().map(KrunvmList.Vm::name).collect(Collectors.toSet());
     List<VmInfo> vms = new ArrayList<>();
@@ -262,7 +263,7 @@ public final class KrunvmRuntime extends BaseRuntime {
     }
     RunningVm vm = running.get(vmName);
     if (vm != null) {
-      vm.stop(java.time.Duration.ZERO);
+      vm.stop(Duration.ZERO);
     } else {
       entry.get().workload().ifPresent(ProcessTree::kill);
     }
