@@ -17,11 +17,9 @@ import dev.microrunner.vm.VmSpec;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -39,7 +37,6 @@ public final class KrunvmRuntime extends BaseRuntime {
   private static final int KRUNVM_ERROR = 255;
 
   private final OwnershipStore records;
-  private final Map<String, RunningVm> running = new ConcurrentHashMap<>();
 
   public KrunvmRuntime(RuntimeOptions options) {
     super(options);
@@ -164,7 +161,7 @@ public final class KrunvmRuntime extends BaseRuntime {
   public VmHandle start(VmSpec spec, ConsoleListener console) throws VmException {
     List<String> create = createArgv(spec);
     List<String> start = startArgv(spec);
-    if (records.read(spec.name()).isPresent() || running.containsKey(spec.name())) {
+    if (records.read(spec.name()).isPresent() || started(spec.name()).isPresent()) {
       throw new VmException("a VM named " + spec.name() + " already exists");
     }
     // The record comes first: a crash right after create must leave an owned VM, not a stray one.
@@ -200,12 +197,10 @@ public final class KrunvmRuntime extends BaseRuntime {
             process,
             ProcessTree::terminate,
             ended -> {
-              running.remove(ended.name());
               untrack(ended);
               deleteDefinition(ended.name());
               records.remove(ended.name());
             });
-    running.put(spec.name(), vm);
     LOG.debug("started krunvm VM {} (pid {})", spec.name(), pid);
     return track(vm);
   }
@@ -261,9 +256,9 @@ public final class KrunvmRuntime extends BaseRuntime {
     if (!vmOwner.equals(owner()) && !Ownership.isOrphan(owner(), vmOwner)) {
       throw new VmException(Ownership.notOurs(vmName, vmOwner));
     }
-    RunningVm vm = running.get(vmName);
-    if (vm != null) {
-      vm.stop(Duration.ZERO);
+    Optional<RunningVm> vm = started(vmName);
+    if (vm.isPresent()) {
+      vm.get().stop(Duration.ZERO);
     } else {
       entry.get().workload().ifPresent(ProcessTree::kill);
     }
