@@ -3,7 +3,6 @@ package dev.microrunner.handshake;
 import dev.microrunner.handshake.internal.ReadResult;
 import dev.microrunner.handshake.internal.SafeDirectory;
 import dev.microrunner.handshake.internal.SecretFileContent;
-import dev.microrunner.handshake.internal.TreeRemoval;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.ClosedWatchServiceException;
@@ -22,6 +21,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import org.apache.commons.io.file.PathUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -292,8 +292,9 @@ public final class HostLoopDirectory implements AutoCloseable {
    */
   public void deleteAfterVmsEnded() throws IOException {
     close();
-    TreeRemoval.delete(path);
-    TreeRemoval.delete(claims);
+    // PathUtils walks without following links: a planted link is removed, never its target.
+    PathUtils.delete(path);
+    PathUtils.delete(claims);
   }
 
   private void checkLoop(RunnerId id) {
