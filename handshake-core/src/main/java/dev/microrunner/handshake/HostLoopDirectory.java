@@ -15,6 +15,7 @@ import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Map;
@@ -91,7 +92,9 @@ public final class HostLoopDirectory implements AutoCloseable {
         throw new UnsafeFileException(dir, "exists and is not a directory");
       }
     }
-    Files.setPosixFilePermissions(dir, ownerOnly);
+    // Without following links: the entry checked above could have been swapped since.
+    Files.getFileAttributeView(dir, PosixFileAttributeView.class, NOFOLLOW)
+        .setPermissions(ownerOnly);
   }
 
   public Path path() {
