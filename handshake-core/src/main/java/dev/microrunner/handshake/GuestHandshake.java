@@ -205,12 +205,17 @@ public final class GuestHandshake {
             return;
           }
           try {
-            if (terminationRequested(secret) && done.compareAndSet(false, true)) {
-              poller.shutdown();
-              onTermination.run();
+            if (!terminationRequested(secret) || !done.compareAndSet(false, true)) {
+              return;
             }
-          } catch (IOException e) {
-            LOG.warn("Polling {} failed: {}", path(HandshakeFile.TERMINATE), e.getMessage());
+          } catch (IOException | RuntimeException e) {
+            // An exception escaping a scheduled task would end the polling for good.
+            LOG.warn("Polling {} failed: {}", path(HandshakeFile.TERMINATE), e.toString());
+            return;
+          }
+          poller.shutdown();
+          try {
+            onTermination.run();
           } catch (RuntimeException e) {
             LOG.error("Termination handler for runner {} failed", runnerId, e);
           }

@@ -3,7 +3,6 @@ package dev.microrunner.handshake;
 import dev.microrunner.handshake.internal.ReadResult;
 import dev.microrunner.handshake.internal.SafeDirectory;
 import dev.microrunner.handshake.internal.SecretFileContent;
-import dev.microrunner.handshake.internal.TreeRemoval;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.ClosedWatchServiceException;
@@ -16,12 +15,14 @@ import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import org.apache.commons.io.file.PathUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -91,7 +92,9 @@ public final class HostLoopDirectory implements AutoCloseable {
         throw new UnsafeFileException(dir, "exists and is not a directory");
       }
     }
-    Files.setPosixFilePermissions(dir, ownerOnly);
+    // Without following links: the entry checked above could have been swapped since.
+    Files.getFileAttributeView(dir, PosixFileAttributeView.class, NOFOLLOW)
+        .setPermissions(ownerOnly);
   }
 
   public Path path() {
@@ -292,8 +295,9 @@ public final class HostLoopDirectory implements AutoCloseable {
    */
   public void deleteAfterVmsEnded() throws IOException {
     close();
-    TreeRemoval.delete(path);
-    TreeRemoval.delete(claims);
+    // PathUtils walks without following links: a planted link is removed, never its target.
+    PathUtils.delete(path);
+    PathUtils.delete(claims);
   }
 
   private void checkLoop(RunnerId id) {

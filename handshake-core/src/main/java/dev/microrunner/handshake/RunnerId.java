@@ -18,8 +18,18 @@ public record RunnerId(int loop, String random) {
   public static final int MAX_RANDOM_LENGTH = 32;
   public static final int RANDOM_LENGTH = 8;
 
-  private static final Pattern RANDOM_PART = Pattern.compile("[A-Za-z0-9]{1,32}");
-  private static final Pattern ID = Pattern.compile("([1-9][0-9]{0,5})-([A-Za-z0-9]{1,32})");
+  private static final String RANDOM_GRAMMAR = "[A-Za-z0-9]{1," + MAX_RANDOM_LENGTH + "}";
+  private static final Pattern RANDOM_PART = Pattern.compile(RANDOM_GRAMMAR);
+
+  /** The loop number without leading zeros, at most as many digits as {@link #MAX_LOOP}. */
+  private static final Pattern ID =
+      Pattern.compile(
+          "([1-9][0-9]{0,"
+              + (Integer.toString(MAX_LOOP).length() - 1)
+              + "})-("
+              + RANDOM_GRAMMAR
+              + ")");
+
   private static final String ALPHANUMERICS =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -47,7 +57,7 @@ public record RunnerId(int loop, String random) {
   public static RunnerId parse(String text) {
     Objects.requireNonNull(text, "text");
     var matcher = ID.matcher(text);
-    if (text.length() > 7 + MAX_RANDOM_LENGTH || !matcher.matches()) {
+    if (!matcher.matches()) {
       throw new IllegalArgumentException(
           "not a runner id (expected <loop>-<letters and digits>, e.g. 3-k2J9xQa): "
               + Printable.quote(text));

@@ -293,6 +293,8 @@ class HostLoopDirectoryTest {
     assertFalse(Files.exists(dir, LinkOption.NOFOLLOW_LINKS));
     assertFalse(Files.exists(base.resolve(".GH-runner-003.claims"), LinkOption.NOFOLLOW_LINKS));
     HostileFiles.assertCanaryUnchanged(canary);
+    assertTrue(Files.isDirectory(outside, LinkOption.NOFOLLOW_LINKS));
+    loop.deleteAfterVmsEnded(); // already gone: nothing to do, no error
   }
 
   private CompletableFuture<Optional<RunnerId>> awaitAsync(Duration timeout) {

@@ -1,10 +1,14 @@
 package dev.microrunner.handshake;
 
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -23,7 +27,7 @@ final class NameSwapper implements AutoCloseable {
   private final Thread thread;
   private volatile Throwable failure;
 
-  NameSwapper(Path target, Path canary, byte[] fileContent, Path staging, int fifos)
+  private NameSwapper(Path target, Path canary, byte[] fileContent, Path staging, int fifos)
       throws IOException, InterruptedException {
     this.target = target;
     this.canary = canary;
@@ -39,13 +43,39 @@ final class NameSwapper implements AutoCloseable {
     thread.setDaemon(true);
   }
 
-  NameSwapper start() {
+  /**
+   * Starts swapping and returns after the first swap, so that the caller's operations always race a
+   * swapper that runs: on a loaded machine the thread may otherwise start only after them.
+   */
+  private NameSwapper start() {
     thread.start();
+    await().atMost(Duration.ofSeconds(30)).until(() -> swaps.get() > 0 || failure != null);
     return this;
   }
 
-  int swaps() {
-    return swaps.get();
+  /** Something the test does to the swapped name, over and over. */
+  @FunctionalInterface
+  interface Operation {
+    void run() throws Exception;
+  }
+
+  /**
+   * Runs {@code operation} {@code calls} times while a swapper keeps replacing {@code target};
+   * fails if that takes longer than a bound (something blocked) or the swapper failed.
+   */
+  static void race(
+      Path target, Path canary, byte[] fileContent, Path staging, int calls, Operation operation)
+      throws Exception {
+    try (NameSwapper swapper =
+        new NameSwapper(target, canary, fileContent, staging, calls).start()) {
+      assertTimeoutPreemptively(
+          Duration.ofSeconds(30),
+          () -> {
+            for (int i = 0; i < calls; i++) {
+              operation.run();
+            }
+          });
+    }
   }
 
   private void run() {

@@ -1,6 +1,7 @@
 package dev.microrunner.vm;
 
 import dev.microrunner.vm.internal.Redaction;
+import dev.microrunner.vm.internal.SecretVariables;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -28,6 +29,15 @@ public record RuntimeOptions(
     Objects.requireNonNull(stateDirectory, "stateDirectory");
     Objects.requireNonNull(commandRunner, "commandRunner");
     environment = Map.copyOf(environment);
+    for (String variable : environment.keySet()) {
+      if (SecretVariables.isSecret(variable)) {
+        throw new IllegalArgumentException(
+            "runtime environment variable "
+                + variable
+                + " carries a secret; runtime tools and process-runtime workloads must not see"
+                + " it (secrets travel in the /_environment .env file)");
+      }
+    }
     Objects.requireNonNull(redactor, "redactor");
   }
 

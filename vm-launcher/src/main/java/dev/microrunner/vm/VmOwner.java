@@ -1,9 +1,9 @@
 package dev.microrunner.vm;
 
+import dev.microrunner.vm.internal.ProcessStart;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.security.SecureRandom;
-import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -51,7 +51,8 @@ public record VmOwner(
   /** This process as an owner: local host name, a fresh random instance id, pid and start time. */
   public static VmOwner forThisProcess(String prefix) {
     ProcessHandle self = ProcessHandle.current();
-    return new VmOwner(prefix, localHostName(), randomInstanceId(), self.pid(), startMillis(self));
+    return new VmOwner(
+        prefix, localHostName(), randomInstanceId(), self.pid(), ProcessStart.millis(self));
   }
 
   /**
@@ -67,16 +68,12 @@ public record VmOwner(
     if (process.isEmpty() || !process.get().isAlive()) {
       return false;
     }
-    return processStartMillis == 0 || startMillis(process.get()) == processStartMillis;
+    return processStartMillis == 0 || ProcessStart.millis(process.get()) == processStartMillis;
   }
 
   /** True when {@code other} belongs to the same deployment: same prefix, same host. */
   public boolean sameDeployment(VmOwner other) {
     return prefix.equals(other.prefix) && host.equals(other.host);
-  }
-
-  static long startMillis(ProcessHandle process) {
-    return process.info().startInstant().map(Instant::toEpochMilli).orElse(0L);
   }
 
   static String localHostName() {

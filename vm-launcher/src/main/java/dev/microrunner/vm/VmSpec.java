@@ -1,6 +1,7 @@
 package dev.microrunner.vm;
 
 import com.google.common.net.InetAddresses;
+import dev.microrunner.vm.internal.SecretVariables;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -34,19 +35,6 @@ public record VmSpec(
   private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}");
 
   private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
-
-  /** Variables that carry credentials in the runner's world; they must never be in a VM's env. */
-  private static final Set<String> SECRET_VARIABLES =
-      Set.of(
-          "GITHUB_TOKEN",
-          "GH_TOKEN",
-          "RUNNER_PAT",
-          "RUNNER_SECRET",
-          "RUNNER_TOKEN",
-          "RUNNER_JITCONFIG",
-          "ACTIONS_RUNNER_INPUT_TOKEN",
-          "ACTIONS_RUNNER_INPUT_JITCONFIG",
-          "ACTIONS_RUNNER_INPUT_PAT");
 
   public VmSpec {
     Objects.requireNonNull(name, "name");
@@ -107,7 +95,7 @@ public record VmSpec(
         throw new IllegalArgumentException(
             "VM " + name + ": invalid environment variable name '" + variable + "'");
       }
-      if (SECRET_VARIABLES.contains(variable)) {
+      if (SecretVariables.isSecret(variable)) {
         throw new IllegalArgumentException(
             "VM "
                 + name

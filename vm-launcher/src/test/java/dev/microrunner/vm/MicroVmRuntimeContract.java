@@ -340,10 +340,13 @@ abstract class MicroVmRuntimeContract {
     assertEquals(List.of(), runtime.list(), "a failed start leaves no VM behind");
   }
 
+  /** Which commands each policy runs is pinned by ArgvTest; here, that a present image works. */
   @Test
-  void pullsOnlyWhatThePolicyAsksFor() throws Exception {
+  void acceptsAPresentImageUnderMissingAndNeverAndStartsFromIt() throws Exception {
     runtime.pull(image(), PullPolicy.MISSING);
     runtime.pull(image(), PullPolicy.NEVER);
+
+    assertEquals(0, awaitExit(start(runtime, shell(name("pulled"), "exit 0").build())));
   }
 
   @Test

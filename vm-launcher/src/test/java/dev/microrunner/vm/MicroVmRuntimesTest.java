@@ -28,6 +28,17 @@ class MicroVmRuntimesTest {
   }
 
   @Test
+  void refusesASecretInTheRuntimeToolsEnvironment() {
+    RuntimeOptions.Builder options =
+        RuntimeOptions.builder(owner, temp.resolve("state")).environment("RUNNER_PAT", "ghp_x");
+
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, options::build);
+
+    assertTrue(e.getMessage().contains("RUNNER_PAT carries a secret"), e.getMessage());
+    assertFalse(e.getMessage().contains("ghp_x"), e.getMessage());
+  }
+
+  @Test
   void prefersPodmanWithKrun() throws Exception {
     try (MicroVmRuntime runtime =
         MicroVmRuntimes.detect(withTools("podman", "krun", "krunvm", "buildah"))) {

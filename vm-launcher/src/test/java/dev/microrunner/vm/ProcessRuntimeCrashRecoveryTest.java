@@ -48,8 +48,7 @@ class ProcessRuntimeCrashRecoveryTest {
     Path crashedState = temp.resolve("crashed-state");
     String vmName = prefix + "-left-over";
     // The root, a child, a daemon that left the tree (its parent subshell ends), and a child that
-    // cleared its
-    // environment: the marker scan must reach all four.
+    // cleared its environment: the marker scan must reach all four.
     VmHandle leftOver =
         runtime(crashed, crashedState)
             .start(

@@ -9,14 +9,15 @@ import dev.microrunner.vm.MicroVmRuntime;
 import dev.microrunner.vm.RuntimeCommandException;
 import dev.microrunner.vm.RuntimeOptions;
 import dev.microrunner.vm.VmException;
-import dev.microrunner.vm.VmHandle;
 import dev.microrunner.vm.VmInfo;
 import dev.microrunner.vm.VmOwner;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
@@ -37,7 +38,7 @@ abstract class BaseRuntime implements MicroVmRuntime {
 
   protected final RuntimeOptions options;
   protected final Map<String, String> toolEnvironment;
-  private final Set<VmHandle> started = ConcurrentHashMap.newKeySet();
+  private final Set<RunningVm> started = ConcurrentHashMap.newKeySet();
 
   BaseRuntime(RuntimeOptions options) {
     this.options = options;
@@ -142,13 +143,24 @@ abstract class BaseRuntime implements MicroVmRuntime {
   }
 
   /** Records a started VM so that close() can stop what callers forgot. */
-  protected <H extends VmHandle> H track(H handle) {
-    started.add(handle);
-    return handle;
+  protected RunningVm track(RunningVm vm) {
+    started.add(vm);
+    return vm;
   }
 
-  protected void untrack(VmHandle handle) {
-    started.remove(handle);
+  /** Called by a VM's clean-up once its end has been seen. */
+  protected void untrack(RunningVm vm) {
+    started.remove(vm);
+  }
+
+  /** The VMs this object started whose end has not been seen yet. */
+  protected Collection<RunningVm> started() {
+    return started;
+  }
+
+  /** The VM of that name this object started, until its end has been seen. */
+  protected Optional<RunningVm> started(String vmName) {
+    return started.stream().filter(vm -> vm.name().equals(vmName)).findFirst();
   }
 
   protected static List<VmInfo> sorted(List<VmInfo> vms) {
@@ -158,7 +170,7 @@ abstract class BaseRuntime implements MicroVmRuntime {
 
   @Override
   public void close() {
-    for (VmHandle handle : List.copyOf(started)) {
+    for (RunningVm handle : List.copyOf(started)) {
       if (handle.isRunning()) {
         LOG.warn(
             "stopping VM {} that was still running when runtime {} closed", handle.name(), name());

@@ -1,6 +1,8 @@
 package dev.microrunner.vm.internal;
 
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -9,10 +11,10 @@ import java.util.TreeMap;
  * GITHUB_TOKEN, RUNNER_PAT and the like to podman, krunvm and the workload.
  */
 public final class ChildEnvironment {
-  private static final java.util.Set<String> NAMES =
-      java.util.Set.of("PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR");
-  private static final java.util.List<String> PREFIXES =
-      java.util.List.of("LC_", "XDG_", "CONTAINERS_", "BUILDAH_", "REGISTRY_AUTH_FILE");
+  private static final Set<String> NAMES =
+      Set.of("PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR");
+  private static final List<String> PREFIXES =
+      List.of("LC_", "XDG_", "CONTAINERS_", "BUILDAH_", "REGISTRY_AUTH_FILE");
 
   private ChildEnvironment() {}
 

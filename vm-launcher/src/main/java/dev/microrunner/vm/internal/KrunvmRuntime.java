@@ -14,13 +14,13 @@ import dev.microrunner.vm.VmHandle;
 import dev.microrunner.vm.VmInfo;
 import dev.microrunner.vm.VmOwner;
 import dev.microrunner.vm.VmSpec;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,7 +37,6 @@ public final class KrunvmRuntime extends BaseRuntime {
   private static final int KRUNVM_ERROR = 255;
 
   private final OwnershipStore records;
-  private final Map<String, RunningVm> running = new ConcurrentHashMap<>();
 
   public KrunvmRuntime(RuntimeOptions options) {
     super(options);
@@ -162,7 +161,7 @@ public final class KrunvmRuntime extends BaseRuntime {
   public VmHandle start(VmSpec spec, ConsoleListener console) throws VmException {
     List<String> create = createArgv(spec);
     List<String> start = startArgv(spec);
-    if (records.read(spec.name()).isPresent() || running.containsKey(spec.name())) {
+    if (records.read(spec.name()).isPresent() || started(spec.name()).isPresent()) {
       throw new VmException("a VM named " + spec.name() + " already exists");
     }
     // The record comes first: a crash right after create must leave an owned VM, not a stray one.
@@ -182,7 +181,7 @@ public final class KrunvmRuntime extends BaseRuntime {
       throw e;
     }
     long pid = process.process().map(ProcessHandle::pid).orElse(0L);
-    long startMillis = process.process().map(OwnershipStore::startMillis).orElse(0L);
+    long startMillis = process.process().map(ProcessStart::millis).orElse(0L);
     try {
       records.write(
           new OwnershipStore.Entry(spec.name(), OwnerLabels.of(owner()), pid, startMillis));
@@ -198,12 +197,10 @@ public final class KrunvmRuntime extends BaseRuntime {
             process,
             ProcessTree::terminate,
             ended -> {
-              running.remove(ended.name());
               untrack(ended);
               deleteDefinition(ended.name());
               records.remove(ended.name());
             });
-    running.put(spec.name(), vm);
     LOG.debug("started krunvm VM {} (pid {})", spec.name(), pid);
     return track(vm);
   }
@@ -218,8 +215,7 @@ public final class KrunvmRuntime extends BaseRuntime {
     return listWhere(other -> Ownership.isOrphan(owner(), other));
   }
 
-  private List<VmInfo> listWhere(java.util.function.Predicate<VmOwner> ownerFilter)
-      throws VmException {
+  private List<VmInfo> listWhere(Predicate<VmOwner> ownerFilter) throws VmException {
     Set<String> defined =
         definedVms().stream().map(KrunvmList.Vm::name).collect(Collectors.toSet());
     List<VmInfo> vms = new ArrayList<>();
@@ -260,9 +256,9 @@ public final class KrunvmRuntime extends BaseRuntime {
     if (!vmOwner.equals(owner()) && !Ownership.isOrphan(owner(), vmOwner)) {
       throw new VmException(Ownership.notOurs(vmName, vmOwner));
     }
-    RunningVm vm = running.get(vmName);
-    if (vm != null) {
-      vm.stop(java.time.Duration.ZERO);
+    Optional<RunningVm> vm = started(vmName);
+    if (vm.isPresent()) {
+      vm.get().stop(Duration.ZERO);
     } else {
       entry.get().workload().ifPresent(ProcessTree::kill);
     }

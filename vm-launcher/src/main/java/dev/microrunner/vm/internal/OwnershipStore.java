@@ -12,7 +12,6 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -31,7 +30,8 @@ final class OwnershipStore {
   private static final String SUFFIX = ".json";
 
   /**
-   * @param workloadPid the process-runtime workload's pid (0 for krunvm)
+   * @param workloadPid the pid of the attached {@code krunvm start} process, 0 while the VM is only
+   *     being defined (the record is written before {@code create}, so a crash leaves no stray VM)
    * @param workloadStartMillis its start time, so a reused pid is never killed
    */
   record Entry(String name, Map<String, String> owner, long workloadPid, long workloadStartMillis) {
@@ -46,15 +46,11 @@ final class OwnershipStore {
       }
       return ProcessHandle.of(workloadPid)
           .filter(ProcessHandle::isAlive)
-          .filter(process -> startMillis(process) == workloadStartMillis);
+          .filter(process -> ProcessStart.millis(process) == workloadStartMillis);
     }
   }
 
   private final Path directory;
-
-  static long startMillis(ProcessHandle process) {
-    return process.info().startInstant().map(Instant::toEpochMilli).orElse(0L);
-  }
 
   OwnershipStore(Path stateDirectory, String runtime) {
     this.directory = stateDirectory.resolve(runtime);

@@ -19,6 +19,7 @@ import dev.microrunner.vm.VmHandle;
 import dev.microrunner.vm.VmInfo;
 import dev.microrunner.vm.VmOwner;
 import dev.microrunner.vm.VmSpec;
+import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -26,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -167,8 +169,7 @@ public final class PodmanRuntime extends BaseRuntime {
               argv.add("--workdir");
               argv.add(dir);
             });
-    for (Map.Entry<String, String> variable :
-        new java.util.TreeMap<>(spec.environment()).entrySet()) {
+    for (Map.Entry<String, String> variable : new TreeMap<>(spec.environment()).entrySet()) {
       argv.add("--env");
       argv.add(variable.getKey() + "=" + variable.getValue());
     }
@@ -287,7 +288,7 @@ public final class PodmanRuntime extends BaseRuntime {
     }
     try {
       return JSON.readValue(json, new TypeReference<List<Container>>() {});
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw new VmException(
           "cannot parse the output of `podman ps --format json`: " + e.getMessage(), e);
     }

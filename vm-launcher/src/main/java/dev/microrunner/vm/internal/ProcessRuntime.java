@@ -26,7 +26,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -44,9 +43,6 @@ public final class ProcessRuntime extends BaseRuntime {
 
   /** How long delete waits for killed processes to end before it gives up. */
   private static final Duration DELETE_TIMEOUT = Duration.ofSeconds(10);
-
-  /** This instance's VMs until their end was seen: list and delete do not depend on /proc. */
-  private final Map<String, Running> ownWorkloads = new ConcurrentHashMap<>();
 
   public ProcessRuntime(RuntimeOptions options) {
     super(options);
@@ -82,8 +78,7 @@ public final class ProcessRuntime extends BaseRuntime {
 
   @Override
   public VmHandle start(VmSpec spec, ConsoleListener console) throws VmException {
-    Running previous = ownWorkloads.get(spec.name());
-    if (previous != null && previous.exitStatus().isEmpty()) {
+    if (started(spec.name()).filter(RunningVm::isRunning).isPresent()) {
       throw new VmException("a VM named " + spec.name() + " is already running");
     }
     for (String reserved : List.of(WorkloadMarkers.VM, WorkloadMarkers.OWNER)) {
@@ -134,28 +129,19 @@ public final class ProcessRuntime extends BaseRuntime {
     if (spec.workdir().isPresent()) {
       command = command.withWorkingDirectory(Path.of(paths.toHost(spec.workdir().get())));
     }
-    Running process = launch(command);
-    ownWorkloads.put(spec.name(), process);
     return track(
-        new RunningVm(
-            spec.name(),
-            process,
-            ProcessTree::terminate,
-            vm -> {
-              untrack(vm);
-              ownWorkloads.remove(vm.name(), process);
-            }));
+        new RunningVm(spec.name(), launch(command), ProcessTree::terminate, this::untrack));
   }
 
   @Override
   public List<VmInfo> list() {
+    // This object's own VMs come from memory, so listing them does not depend on /proc.
     Set<String> names = new TreeSet<>();
-    ownWorkloads.forEach(
-        (name, process) -> {
-          if (process.exitStatus().isEmpty()) {
-            names.add(name);
-          }
-        });
+    for (RunningVm vm : started()) {
+      if (vm.isRunning()) {
+        names.add(vm.name());
+      }
+    }
     for (WorkloadMarkers.Marked marked : WorkloadMarkers.scan()) {
       if (marked.owner().equals(owner())) {
         names.add(marked.vmName());
@@ -193,9 +179,9 @@ public final class ProcessRuntime extends BaseRuntime {
       }
       roots.add(marked.process());
     }
-    Running own = ownWorkloads.get(vmName);
-    if (own != null) {
-      own.process().ifPresentOrElse(roots::add, own::kill);
+    Optional<Running> own = started(vmName).map(RunningVm::process);
+    if (own.isPresent()) {
+      own.get().process().ifPresentOrElse(roots::add, own.get()::kill);
     }
     long deadline = System.nanoTime() + DELETE_TIMEOUT.toNanos();
     long pauseMillis = 1;

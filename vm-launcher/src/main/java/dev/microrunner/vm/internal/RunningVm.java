@@ -46,6 +46,11 @@ final class RunningVm implements VmHandle {
     return name;
   }
 
+  /** The attached runtime or workload process. */
+  Running process() {
+    return process;
+  }
+
   @Override
   public Optional<Integer> awaitExit(Duration timeout) throws InterruptedException {
     Optional<Integer> status = process.awaitExit(timeout);

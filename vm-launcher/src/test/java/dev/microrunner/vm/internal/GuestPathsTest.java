@@ -22,4 +22,11 @@ class GuestPathsTest {
     assertEquals("/_environmentX/y", paths.toHost("/_environmentX/y"));
     assertEquals("--flag", paths.toHost("--flag"));
   }
+
+  @Test
+  void dotDotLeavesTheMountAsItWouldInAVm() {
+    assertEquals("/_environment/../etc/passwd", paths.toHost("/_environment/../etc/passwd"));
+    assertEquals("/srv/cache/x", paths.toHost("/_environment/cache/../cache/x"));
+    assertEquals("/srv/loop-001/3-ab.env", paths.toHost("/_environment/cache/../3-ab.env"));
+  }
 }
