@@ -419,12 +419,11 @@ public final class GitHubSimulator implements AutoCloseable {
   }
 
   private Reply issueToken(Map<String, SimStore.IssuedToken> tokens, String scope) {
-    StringBuilder token = new StringBuilder();
-    SimStore.IssuedToken issued = store.issue(tokens, scope, token);
+    SimStore.IssuedToken issued = store.issue(tokens, scope);
     return Reply.of(
         201,
         JSON.createObjectNode()
-            .put("token", token.toString())
+            .put("token", issued.token())
             .put("expires_at", timestamp(issued.expiresAt())));
   }
 
