@@ -14,12 +14,11 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
+import org.apache.commons.io.file.PathUtils;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Model.CommandSpec;
@@ -192,7 +191,7 @@ public final class ImageCommand implements Callable<Integer> {
       } finally {
         out.flush();
         if (temporary) {
-          deleteTree(directory);
+          PathUtils.deleteDirectory(directory);
         }
       }
     }
@@ -277,14 +276,6 @@ public final class ImageCommand implements Callable<Integer> {
     @Override
     public BuildTool convert(String value) {
       return BuildTool.parse(value);
-    }
-  }
-
-  private static void deleteTree(Path directory) throws IOException {
-    try (Stream<Path> paths = Files.walk(directory)) {
-      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(path);
-      }
     }
   }
 }

@@ -221,7 +221,7 @@ class ImageCommandTest {
                 "--filter",
                 "label=dev.microrunner.image",
                 "--format",
-                "{{.ID}} {{.Repository}}:{{.Tag}}"),
+                "{{.ID}} {{.Name}}:{{.Tag}}"),
             List.of("buildah", "rmi", "localhost/microrunner/runner-ubuntu:2.400.1")),
         commands);
     assertEquals("removed localhost/microrunner/runner-ubuntu:2.400.1\n", out.toString());

@@ -354,9 +354,21 @@ public final class GitHubRunnerClient implements AutoCloseable {
       return this;
     }
 
-    /** A client of your own (proxy, TLS settings); its connect timeout then applies. */
+    /**
+     * A client of your own (proxy, TLS settings); its connect timeout then applies. It must not
+     * follow redirects: the JDK client repeats the request's headers, the token among them, to
+     * wherever a redirect points.
+     */
     public Builder httpClient(HttpClient httpClient) {
-      this.httpClient = Objects.requireNonNull(httpClient);
+      Objects.requireNonNull(httpClient);
+      if (httpClient.followRedirects() != HttpClient.Redirect.NEVER) {
+        throw new IllegalArgumentException(
+            "the HTTP client follows redirects ("
+                + httpClient.followRedirects()
+                + "), which could carry the GitHub token to another host; build it with"
+                + " followRedirects(HttpClient.Redirect.NEVER)");
+      }
+      this.httpClient = httpClient;
       return this;
     }
 

@@ -22,6 +22,10 @@ public record RunnerScope(Kind kind, String principal) {
 
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9](?:[A-Za-z0-9._-]{0,99})");
 
+  // Repository names may also start with '.', '_' or '-' (".github" is a common one); "." and
+  // ".." are path steps, not names, and would move the API path to another resource.
+  private static final Pattern REPOSITORY = Pattern.compile("[A-Za-z0-9._-]{1,100}");
+
   public RunnerScope {
     Objects.requireNonNull(kind, "kind");
     if (principal == null || principal.isBlank()) {
@@ -31,7 +35,7 @@ public record RunnerScope(Kind kind, String principal) {
     }
     if (kind == Kind.REPO) {
       String[] parts = principal.split("/", -1);
-      if (parts.length != 2 || !valid(parts[0]) || !valid(parts[1])) {
+      if (parts.length != 2 || !valid(parts[0]) || !validRepository(parts[1])) {
         throw new IllegalArgumentException(
             "runner principal '" + principal + "' is not of the form owner/repo (scope repo)");
       }
@@ -88,5 +92,9 @@ public record RunnerScope(Kind kind, String principal) {
 
   private static boolean valid(String name) {
     return NAME.matcher(name).matches();
+  }
+
+  private static boolean validRepository(String name) {
+    return REPOSITORY.matcher(name).matches() && !name.equals(".") && !name.equals("..");
   }
 }

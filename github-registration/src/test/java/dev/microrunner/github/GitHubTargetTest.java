@@ -65,6 +65,14 @@ class GitHubTargetTest {
     assertTrue(badKind.getMessage().contains("repo, org, enterprise"), badKind.getMessage());
     assertThrows(IllegalArgumentException.class, () -> RunnerScope.of("org", "a/b"));
     assertThrows(IllegalArgumentException.class, () -> RunnerScope.of("repo", "../x/y"));
+    assertThrows(IllegalArgumentException.class, () -> RunnerScope.of("repo", "octo/.."));
+    assertThrows(IllegalArgumentException.class, () -> RunnerScope.of("repo", "octo/."));
+  }
+
+  @Test
+  void repositoryNamesMayStartWithADot() {
+    assertEquals("/repos/octo/.github", RunnerScope.of("repo", "octo/.github").apiPath());
+    assertEquals("/repos/octo/_tools", RunnerScope.of("repo", "octo/_tools").apiPath());
   }
 
   @Test

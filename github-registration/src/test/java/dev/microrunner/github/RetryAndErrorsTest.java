@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.ServerSocket;
+import java.net.http.HttpClient;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -302,6 +303,23 @@ class RetryAndErrorsTest {
     GitHubException e = assertThrows(GitHubException.class, () -> client().listRunners());
     assertTrue(e.getMessage().contains("evil.example"), e.getMessage());
     assertEquals(1, github.seen().size());
+  }
+
+  @Test
+  void aClientOfYourOwnMustNotFollowRedirects() {
+    GitHubRunnerClient.Builder builder =
+        GitHubRunnerClient.builder(
+            github.target(),
+            RunnerScope.of("repo", "octo/hello"),
+            Credentials.pat(Secret.of(TOKEN)));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                builder.httpClient(
+                    HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL).build()));
+    assertTrue(e.getMessage().contains("Redirect.NEVER"), e.getMessage());
+    builder.httpClient(HttpClient.newHttpClient());
   }
 
   @Test

@@ -107,6 +107,11 @@ class SimulatorClientTest {
     assertEquals("5000", response.headers().firstValue("x-ratelimit-limit").orElseThrow());
     assertEquals("4999", response.headers().firstValue("x-ratelimit-remaining").orElseThrow());
     assertTrue(response.headers().firstValue("x-ratelimit-reset").isPresent());
+
+    HttpResponse<String> refused =
+        raw("POST", "/orgs/octo/actions/runners/generate-jitconfig", "Bearer " + PAT, "{}");
+    assertEquals(422, refused.statusCode());
+    assertEquals("4998", refused.headers().firstValue("x-ratelimit-remaining").orElseThrow());
   }
 
   @Test

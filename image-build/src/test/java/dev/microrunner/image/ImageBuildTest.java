@@ -236,8 +236,12 @@ class ImageBuildTest {
   }
 
   @ParameterizedTest
-  @CsvSource({"PODMAN, podman", "BUILDAH, buildah"})
-  void cleanRemovesOnlyLabelledImagesByName(BuildTool tool, String program) throws Exception {
+  @CsvSource({
+    "PODMAN, podman, {{.ID}} {{.Repository}}:{{.Tag}}",
+    "BUILDAH, buildah, {{.ID}} {{.Name}}:{{.Tag}}"
+  })
+  void cleanRemovesOnlyLabelledImagesByName(BuildTool tool, String program, String format)
+      throws Exception {
     runner.answers.add(
         new CommandRunner.CommandResult(
             0,
@@ -261,12 +265,7 @@ class ImageBuildTest {
     assertEquals(
         List.of(
             List.of(
-                program,
-                "images",
-                "--filter",
-                "label=dev.microrunner.image",
-                "--format",
-                "{{.ID}} {{.Repository}}:{{.Tag}}"),
+                program, "images", "--filter", "label=dev.microrunner.image", "--format", format),
             rmi),
         runner.commands);
   }

@@ -107,8 +107,7 @@ class PodmanImageBuildTest {
             javaHome.resolve("lib/libnio.so"));
 
     Path baseRoot = rootFilesystem(directory.resolve("base-root"), libraries);
-    Files.copy(
-        Path.of(findOnPath("catatonit")), baseRoot.resolve("usr/local/sbin/microrunner-init"));
+    Files.copy(init, baseRoot.resolve("usr/local/sbin/microrunner-init"));
     importImage(baseRoot, baseImage, List.of());
 
     Path jdkRoot = rootFilesystem(directory.resolve("jdk-root"), libraries);

@@ -67,7 +67,7 @@ class RunnerReleaseScriptTest {
   }
 
   @Test
-  void theCommittedPinIsRefusedWhileItHoldsThePlaceholder() throws Exception {
+  void theCommittedPinIsAcceptedExactlyWhenItHoldsNoPlaceholder() throws Exception {
     Path properties = pinnedCopy();
     boolean placeholder = Files.readString(properties).contains(RunnerRelease.PLACEHOLDER);
     CommandRunner.CommandResult result = script("pinned", properties.toString());

@@ -287,7 +287,14 @@ public final class GitHubSimulator implements AutoCloseable {
     if (!latency.isZero()) {
       Thread.sleep(latency.toMillis());
     }
-    Reply reply = fault != null ? fault : route(exchange, path);
+    Reply reply;
+    try {
+      reply = fault != null ? fault : route(exchange, path);
+    } catch (BadRequest e) {
+      // Refusals (bad JSON, 422, a JWT that does not verify) count against the rate limit on
+      // GitHub and carry its headers like any other answer.
+      reply = Reply.of(e.status, error(e.getMessage()));
+    }
     Map<String, String> headers = new LinkedHashMap<>(rateLimitHeaders());
     headers.putAll(reply.headers());
     headers.putIfAbsent("X-GitHub-Api-Version-Selected", "2022-11-28");
@@ -419,12 +426,11 @@ public final class GitHubSimulator implements AutoCloseable {
   }
 
   private Reply issueToken(Map<String, SimStore.IssuedToken> tokens, String scope) {
-    StringBuilder token = new StringBuilder();
-    SimStore.IssuedToken issued = store.issue(tokens, scope, token);
+    SimStore.IssuedToken issued = store.issue(tokens, scope);
     return Reply.of(
         201,
         JSON.createObjectNode()
-            .put("token", token.toString())
+            .put("token", issued.token())
             .put("expires_at", timestamp(issued.expiresAt())));
   }
 

@@ -23,7 +23,12 @@ final class SimStore {
   private static final String ALNUM =
       "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
-  record IssuedToken(String scope, Instant expiresAt) {}
+  record IssuedToken(String token, String scope, Instant expiresAt) {
+    @Override
+    public String toString() {
+      return "IssuedToken[" + scope + ", expires " + expiresAt + "]";
+    }
+  }
 
   record App(String appId, PublicKey publicKey, long installationId) {}
 
@@ -142,12 +147,9 @@ final class SimStore {
     return text.toString();
   }
 
-  synchronized IssuedToken issue(
-      Map<String, IssuedToken> tokens, String scope, StringBuilder tokenOut) {
-    String token = random(UPPER_ALNUM, 29);
-    IssuedToken issued = new IssuedToken(scope, now().plus(tokenLifetime));
-    tokens.put(token, issued);
-    tokenOut.append(token);
+  synchronized IssuedToken issue(Map<String, IssuedToken> tokens, String scope) {
+    IssuedToken issued = new IssuedToken(random(UPPER_ALNUM, 29), scope, now().plus(tokenLifetime));
+    tokens.put(issued.token(), issued);
     return issued;
   }
 

@@ -7,11 +7,8 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -332,14 +329,7 @@ public final class SimulatedRunner implements Callable<Integer> {
   }
 
   private static void writePrivate(Path file, String content) throws IOException {
-    Path temp =
-        Files.createTempFile(
-            file.getParent(),
-            file.getFileName().toString(),
-            ".tmp",
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    Files.writeString(temp, content, StandardCharsets.UTF_8);
-    Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    SimulatedRunnerDistribution.writeAtomically(file, content, "rw-------");
   }
 
   // ---- run ---------------------------------------------------------------------------------

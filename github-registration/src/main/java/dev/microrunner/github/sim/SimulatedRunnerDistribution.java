@@ -91,12 +91,21 @@ public final class SimulatedRunnerDistribution {
   }
 
   private static void writeScript(Path file, String content) throws IOException {
+    writeAtomically(file, content, "rwxr-xr-x");
+  }
+
+  /**
+   * Writes {@code content} to a temporary file created with {@code permissions}, then renames it
+   * over {@code file}: a reader never sees a half-written script or settings file, and a private
+   * file is never readable by others, not even for a moment.
+   */
+  static void writeAtomically(Path file, String content, String permissions) throws IOException {
     Path temp =
         Files.createTempFile(
             file.getParent(),
             file.getFileName().toString(),
             ".tmp",
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(permissions)));
     Files.writeString(temp, content, StandardCharsets.UTF_8);
     Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
   }

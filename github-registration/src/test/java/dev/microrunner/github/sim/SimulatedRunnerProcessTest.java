@@ -80,6 +80,18 @@ class SimulatedRunnerProcessTest {
     return command;
   }
 
+  private void awaitOnline(String runnerName) {
+    await()
+        .atMost(EXIT_TIMEOUT)
+        .until(
+            () ->
+                sim.state()
+                    .runner(runnerName)
+                    .map(SimState.RunnerState::status)
+                    .filter("online"::equals)
+                    .isPresent());
+  }
+
   private static int awaitExit(Process process) {
     await().atMost(EXIT_TIMEOUT).until(() -> !process.isAlive());
     return process.exitValue();
@@ -240,13 +252,7 @@ class SimulatedRunnerProcessTest {
     Process runner =
         start(
             java("run"), Map.of("ACTIONS_RUNNER_INPUT_JITCONFIG", jit.encodedJitConfig().reveal()));
-    await()
-        .atMost(EXIT_TIMEOUT)
-        .until(
-            () ->
-                "online"
-                    .equals(
-                        sim.state().runner("idle-1").map(SimState.RunnerState::status).orElse("")));
+    awaitOnline("idle-1");
 
     runner.destroy(); // SIGTERM
     int status = awaitExit(runner);
@@ -260,13 +266,7 @@ class SimulatedRunnerProcessTest {
     Map<String, String> environment =
         Map.of("ACTIONS_RUNNER_INPUT_JITCONFIG", jit.encodedJitConfig().reveal());
     Process first = start(java("run"), environment);
-    await()
-        .atMost(EXIT_TIMEOUT)
-        .until(
-            () ->
-                "online"
-                    .equals(
-                        sim.state().runner("twice").map(SimState.RunnerState::status).orElse("")));
+    awaitOnline("twice");
     Process second = start(java("run"), environment);
     assertEquals(1, awaitExit(second));
     assertTrue(
@@ -281,13 +281,7 @@ class SimulatedRunnerProcessTest {
     Process runner =
         start(
             java("run"), Map.of("ACTIONS_RUNNER_INPUT_JITCONFIG", jit.encodedJitConfig().reveal()));
-    await()
-        .atMost(EXIT_TIMEOUT)
-        .until(
-            () ->
-                "online"
-                    .equals(
-                        sim.state().runner("doomed").map(SimState.RunnerState::status).orElse("")));
+    awaitOnline("doomed");
     assertTrue(client.deleteRunner(jit.runner().id()));
     assertEquals(1, awaitExit(runner));
     assertTrue(output(runner).contains("removed"), () -> safeOutput(runner));

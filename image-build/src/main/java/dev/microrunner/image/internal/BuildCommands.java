@@ -48,12 +48,16 @@ public final class BuildCommands {
   /** Lists our images, one {@code ID REPOSITORY:TAG} line each. */
   public static List<String> listImages(BuildTool tool) {
     return List.of(
-        tool.executable(),
-        "images",
-        "--filter",
-        "label=" + IMAGE_LABEL,
-        "--format",
-        "{{.ID}} {{.Repository}}:{{.Tag}}");
+        tool.executable(), "images", "--filter", "label=" + IMAGE_LABEL, "--format", format(tool));
+  }
+
+  /**
+   * The listing template. podman calls the repository {@code .Repository}, buildah {@code .Name};
+   * buildah fails on a field it does not know as soon as one image matches.
+   */
+  static String format(BuildTool tool) {
+    String repository = tool == BuildTool.BUILDAH ? "{{.Name}}" : "{{.Repository}}";
+    return "{{.ID}} " + repository + ":{{.Tag}}";
   }
 
   /** Removes the given images; never forced, so an image a container still uses stays. */
