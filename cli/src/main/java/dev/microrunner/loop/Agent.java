@@ -110,8 +110,11 @@ public final class Agent {
     }
     Optional<Path> install = locateInstall(token != null || config.command().isEmpty());
     Map<String, String> runnerEnvironment = new HashMap<>(environment);
+    // actions/runner refuses root unless told otherwise; any other user must not inherit that.
     if (settings.user.equals("root")) {
       runnerEnvironment.put("RUNNER_ALLOW_RUNASROOT", "1");
+    } else {
+      runnerEnvironment.remove("RUNNER_ALLOW_RUNASROOT");
     }
     if (token != null && Files.exists(install.orElseThrow().resolve(".runner"))) {
       // A configured installation shared by several runners (the process runtime on a host):
