@@ -32,6 +32,8 @@ import picocli.CommandLine.Parameters;
           + " SIGINT or SIGTERM (then every VM, registration and directory is removed and the exit"
           + " status is 0).",
       "Everything after -- is given to each loop: see `microrunner runner -h`.",
+      "Logging: ORCHESTRATOR_LOG (-l), now: ${env:ORCHESTRATOR_LOG:-stderr};"
+          + " ORCHESTRATOR_VERBOSE (-v), now: ${env:ORCHESTRATOR_VERBOSE:-0}.",
     })
 public final class OrchestratorCommand implements Callable<Integer> {
 
