@@ -115,7 +115,8 @@ class OrchestratorStartupTest {
             .runner()
             .entrypoint(guest.toString())
             .backoff(new Backoff(Duration.ofMillis(200), Duration.ofMillis(800)))
-            .lifetime(Optional.of(Duration.ofSeconds(3)))
+            // Room for the three back-offs (1.4 s) and their VMs on a loaded machine.
+            .lifetime(Optional.of(Duration.ofSeconds(5)))
             .build();
 
     Orchestrator.Result result =
