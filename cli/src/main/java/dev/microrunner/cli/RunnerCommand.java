@@ -259,7 +259,9 @@ public final class RunnerCommand implements Callable<Integer> {
   @Option(
       names = "--state-dir",
       paramLabel = "DIR",
-      description = "Where crash-recovery state goes (default $XDG_STATE_HOME/microrunner).")
+      description =
+          "Where crash-recovery state goes (default $STATE_DIRECTORY, $XDG_STATE_HOME/microrunner"
+              + " or ~/.local/state/microrunner).")
   Path stateDirectory;
 
   @Mixin LoggingOptions logging = new LoggingOptions();
