@@ -403,14 +403,7 @@ public final class RunnerLoop {
             .environment(config.guestEnvironment());
     config.mounts().forEach(spec::mount);
     if (config.developmentDirectory().isPresent()) {
-      Path distribution =
-          config
-              .agentDistribution()
-              .orElseThrow(
-                  () ->
-                      new IllegalStateException(
-                          "-D needs the host's agent distribution (the directory of"
-                              + " microrunner.jar)"));
+      Path distribution = config.agentDistribution().orElseThrow(); // checked by RunnerConfig
       spec.mount(new Mount(distribution, config.developmentDirectory().get(), true));
     }
     config.network().ifPresent(spec::network);
