@@ -306,12 +306,7 @@ public final class Orchestrator {
     }
     List<RunnerLoop.Outcome> outcomes = new ArrayList<>();
     for (StartedLoop loop : all) {
-      RunnerLoop.Outcome outcome = loop.awaitOutcome();
-      outcomes.add(outcome);
-      if (outcome.reason() == RunnerLoop.EndReason.AUTHENTICATION_FAILED && !stopping) {
-        LOG.error("GitHub refused loop {}; stopping every loop", outcome.loop());
-        stop(false);
-      }
+      outcomes.add(loop.awaitOutcome());
     }
     return new Result(outcomes);
   }
@@ -353,6 +348,14 @@ public final class Orchestrator {
       CountDownLatch firstRegistration = new CountDownLatch(1);
       LoopListener loopListener =
           event -> {
+            if (event.kind() == LoopEvent.Kind.LOOP_ENDED
+                && event.detail().equals(RunnerLoop.EndReason.AUTHENTICATION_FAILED.name())
+                && !stopping) {
+              // Every loop uses the same credentials: end the others now rather than when
+              // their current jobs end, and start no further loop.
+              LOG.error("GitHub refused loop {}; stopping every loop", event.loop());
+              stop(false);
+            }
             if (event.kind() == LoopEvent.Kind.REGISTERED
                 || event.kind() == LoopEvent.Kind.LOOP_ENDED) {
               firstRegistration.countDown();

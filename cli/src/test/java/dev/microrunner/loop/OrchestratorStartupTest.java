@@ -191,4 +191,22 @@ class OrchestratorStartupTest {
             instanceof GitHubAuthenticationException);
     assertEquals(List.of(), harness.events(Kind.VM_STARTED), "a VM started without registration");
   }
+
+  @Test
+  void refusedCredentialsStopTheStartOfFurtherLoops() throws Exception {
+    RunnerConfig runner =
+        harness
+            .runner()
+            .credentials(
+                Credentials.pat(Secret.of("ghp_" + "NotAccepted0000000000000000000000000")))
+            .build();
+
+    Orchestrator.Result result =
+        assertTimeoutPreemptively(
+            Duration.ofSeconds(30),
+            harness.build(harness.orchestrator(runner).loops(3).build())::run);
+
+    assertEquals(1, result.loops().size(), "loops started after GitHub refused the first");
+    assertTrue(result.authenticationFailure().isPresent(), "" + result);
+  }
 }
