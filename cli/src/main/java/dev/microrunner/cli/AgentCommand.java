@@ -58,7 +58,7 @@ public final class AgentCommand implements Callable<Integer> {
 
   @Option(
       names = {"-i", "--id"},
-      description = "Identifier used in log lines.")
+      description = "Runner id for the default name krun-ID (default: the env file's id).")
   String id;
 
   @Option(

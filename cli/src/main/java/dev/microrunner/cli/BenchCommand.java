@@ -1,13 +1,10 @@
 package dev.microrunner.cli;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.LoggerContext;
 import dev.microrunner.bench.Bench;
 import dev.microrunner.bench.BenchResult;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
-import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -105,12 +102,7 @@ public final class BenchCommand implements Callable<Integer> {
     logging.apply("BENCH", System.getenv());
     if (logging.verbose.length == 0) {
       // The loops log every runner; the table is what matters here.
-      ((LoggerContext) LoggerFactory.getILoggerFactory())
-          .getLogger("dev.microrunner")
-          .setLevel(Level.ERROR);
-      ((LoggerContext) LoggerFactory.getILoggerFactory())
-          .getLogger("microrunner.console")
-          .setLevel(Level.ERROR);
+      Logging.errorsOnly("dev.microrunner", "microrunner.console");
     }
     Bench.Options options =
         new Bench.Options(

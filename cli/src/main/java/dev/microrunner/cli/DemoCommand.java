@@ -1,13 +1,10 @@
 package dev.microrunner.cli;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.LoggerContext;
 import dev.microrunner.cli.demo.Demo;
 import dev.microrunner.loop.RunnerConfig;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -85,12 +82,7 @@ public final class DemoCommand implements Callable<Integer> {
     logging.apply("DEMO", System.getenv());
     if (logging.verbose.length == 0) {
       // The demo's own lines tell the story; the loops' logs are there with -v.
-      ((LoggerContext) LoggerFactory.getILoggerFactory())
-          .getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)
-          .setLevel(Level.ERROR);
-      ((LoggerContext) LoggerFactory.getILoggerFactory())
-          .getLogger("dev.microrunner")
-          .setLevel(Level.ERROR);
+      Logging.errorsOnly(org.slf4j.Logger.ROOT_LOGGER_NAME, "dev.microrunner");
     }
     Demo demo =
         new Demo(

@@ -80,6 +80,14 @@ final class Logging {
     context.getLogger("jdk.internal.httpclient").setLevel(Level.INFO);
   }
 
+  /** Shows only errors from these loggers, for commands whose own output tells the story. */
+  static void errorsOnly(String... loggerNames) {
+    LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+    for (String name : loggerNames) {
+      context.getLogger(name).setLevel(Level.ERROR);
+    }
+  }
+
   /** {@code %rmsg}: the message with known secrets masked. */
   public static final class RedactingMessageConverter extends MessageConverter {
     @Override

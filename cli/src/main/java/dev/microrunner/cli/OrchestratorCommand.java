@@ -2,6 +2,7 @@ package dev.microrunner.cli;
 
 import dev.microrunner.loop.Orchestrator;
 import dev.microrunner.loop.OrchestratorConfig;
+import dev.microrunner.loop.Redaction;
 import dev.microrunner.loop.RunnerLoop;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,6 +33,8 @@ import picocli.CommandLine.Parameters;
           + " SIGINT or SIGTERM (then every VM, registration and directory is removed and the exit"
           + " status is 0).",
       "Everything after -- is given to each loop: see `microrunner runner -h`.",
+      "Logging: ORCHESTRATOR_LOG (-l), now: ${env:ORCHESTRATOR_LOG:-stderr};"
+          + " ORCHESTRATOR_VERBOSE (-v), now: ${env:ORCHESTRATOR_VERBOSE:-0}.",
     })
 public final class OrchestratorCommand implements Callable<Integer> {
 
@@ -153,19 +156,21 @@ public final class OrchestratorCommand implements Callable<Integer> {
     Optional<RunnerLoop.Outcome> refused = result.authenticationFailure();
     if (refused.isPresent()) {
       System.err.println(
-          "microrunner: GitHub refused loop "
-              + refused.get().loop()
-              + ": "
-              + refused.get().failure().map(Throwable::getMessage).orElse("no details"));
+          Redaction.redact(
+              "microrunner: GitHub refused loop "
+                  + refused.get().loop()
+                  + ": "
+                  + refused.get().failure().map(Throwable::getMessage).orElse("no details")));
       return ExitCodes.GITHUB_REFUSED;
     }
     Optional<RunnerLoop.Outcome> failed = result.failure();
     if (failed.isPresent()) {
       System.err.println(
-          "microrunner: loop "
-              + failed.get().loop()
-              + " failed: "
-              + failed.get().failure().map(Throwable::getMessage).orElse("no details"));
+          Redaction.redact(
+              "microrunner: loop "
+                  + failed.get().loop()
+                  + " failed: "
+                  + failed.get().failure().map(Throwable::getMessage).orElse("no details")));
       return ExitCodes.FAILURE;
     }
     LOG.info("{} runner(s) served; all loops ended cleanly", result.runners());

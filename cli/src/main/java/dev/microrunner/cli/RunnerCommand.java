@@ -41,6 +41,8 @@ import picocli.CommandLine.Parameters;
       "Runs one runner loop: one ephemeral GitHub runner at a time, each in a fresh VM.",
       "Options win over the variables named with them; -h shows the variables' current values"
           + " (never a secret).",
+      "Logging: RUNNER_LOG (-l), now: ${env:RUNNER_LOG:-stderr}; RUNNER_VERBOSE (-v), now:"
+          + " ${env:RUNNER_VERBOSE:-0}.",
     })
 public final class RunnerCommand implements Callable<Integer> {
 
@@ -125,7 +127,7 @@ public final class RunnerCommand implements Callable<Integer> {
       paramLabel = "HOST:VM[:ro]",
       description =
           "Mount a host directory in the VM; repeatable. RUNNER_MOUNT (space-separated), now:"
-              + " ${env:RUNNER_MOUNT:-}.")
+              + " ${env:RUNNER_MOUNT:-unset}.")
   List<String> mounts = new ArrayList<>();
 
   @Option(
@@ -257,7 +259,9 @@ public final class RunnerCommand implements Callable<Integer> {
   @Option(
       names = "--state-dir",
       paramLabel = "DIR",
-      description = "Where crash-recovery state goes (default $XDG_STATE_HOME/microrunner).")
+      description =
+          "Where crash-recovery state goes (default $STATE_DIRECTORY, $XDG_STATE_HOME/microrunner"
+              + " or ~/.local/state/microrunner).")
   Path stateDirectory;
 
   @Mixin LoggingOptions logging = new LoggingOptions();

@@ -12,8 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,6 +23,7 @@ import java.util.stream.Stream;
 import org.apache.commons.exec.CommandLine;
 import org.apache.commons.exec.DefaultExecutor;
 import org.apache.commons.exec.PumpStreamHandler;
+import org.apache.commons.io.file.PathUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,8 +41,8 @@ public final class Agent {
 
   private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
 
-  private static final Path DEFAULT_dockerSocket = Path.of("/var/run/docker.sock");
-  private static final java.time.Duration DOCKER_SOCKET_TIMEOUT = java.time.Duration.ofSeconds(60);
+  private static final Path DEFAULT_DOCKER_SOCKET = Path.of("/var/run/docker.sock");
+  private static final Duration DOCKER_SOCKET_TIMEOUT = Duration.ofSeconds(60);
 
   /** Exit status when the agent is told to stop before the runner started. */
   public static final int STATUS_SIGNALLED = 143;
@@ -65,7 +66,7 @@ public final class Agent {
    * @param currentUser the user this process runs as
    */
   public Agent(AgentConfig config, Map<String, String> environment, String currentUser) {
-    this(config, environment, currentUser, DEFAULT_dockerSocket);
+    this(config, environment, currentUser, DEFAULT_DOCKER_SOCKET);
   }
 
   Agent(AgentConfig config, Map<String, String> environment, String currentUser, Path socket) {
@@ -110,8 +111,11 @@ public final class Agent {
     }
     Optional<Path> install = locateInstall(token != null || config.command().isEmpty());
     Map<String, String> runnerEnvironment = new HashMap<>(environment);
+    // actions/runner refuses root unless told otherwise; any other user must not inherit that.
     if (settings.user.equals("root")) {
       runnerEnvironment.put("RUNNER_ALLOW_RUNASROOT", "1");
+    } else {
+      runnerEnvironment.remove("RUNNER_ALLOW_RUNASROOT");
     }
     if (token != null && Files.exists(install.orElseThrow().resolve(".runner"))) {
       // A configured installation shared by several runners (the process runtime on a host):
@@ -319,10 +323,8 @@ public final class Agent {
   }
 
   private static void deleteTree(Path root) {
-    try (Stream<Path> files = Files.walk(root)) {
-      for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(file);
-      }
+    try {
+      PathUtils.deleteDirectory(root);
     } catch (IOException e) {
       LOG.warn("Could not delete {}: {}", root, e.getMessage());
     }

@@ -15,7 +15,8 @@ import java.util.Optional;
  *     env file
  * @param github {@code -g}: GitHub host, for the runner URL when the env file has none
  * @param group {@code -G}: runner group
- * @param id {@code -i}: identifier used in log lines
+ * @param id {@code -i}: the runner id in the default name {@code krun-<id>} when neither the env
+ *     file nor {@code -n} names the runner
  * @param labels {@code -L}: comma-separated labels
  * @param name {@code -n}: runner name
  * @param principal {@code -p}: owner/repo, organisation or enterprise

@@ -15,6 +15,8 @@ import dev.microrunner.vm.VmException;
 import dev.microrunner.vm.VmInfo;
 import dev.microrunner.vm.VmOwner;
 import java.io.IOException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -31,6 +33,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
 import org.apache.commons.io.file.PathUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -224,6 +227,7 @@ public final class Orchestrator {
   /** Removes what dead instances of the same prefix on this host left: VMs, registrations. */
   private void recoverFromCrash(MicroVmRuntime runtime, GitHubRunnerClient github)
       throws IOException {
+    boolean orphansGone = true;
     try {
       for (VmInfo orphan : runtime.listOrphans()) {
         LOG.warn(
@@ -231,6 +235,7 @@ public final class Orchestrator {
         runtime.delete(orphan.name());
       }
     } catch (VmException e) {
+      orphansGone = false;
       LOG.warn("Could not list or remove orphaned VMs: {}", e.getMessage());
     }
     for (InstanceJournal.Abandoned abandoned :
@@ -252,7 +257,12 @@ public final class Orchestrator {
               e.getMessage());
         }
       }
-      deleteTree(Path.of(state.baseDirectory()));
+      if (orphansGone) {
+        // An orphaned VM may still write in its directory: delete it only once no VM can.
+        deleteLoopDirectories(Path.of(state.baseDirectory()), state.prefix());
+      } else {
+        complete = false;
+      }
       if (complete) {
         Files.deleteIfExists(abandoned.file());
       }
@@ -296,12 +306,7 @@ public final class Orchestrator {
     }
     List<RunnerLoop.Outcome> outcomes = new ArrayList<>();
     for (StartedLoop loop : all) {
-      RunnerLoop.Outcome outcome = loop.awaitOutcome();
-      outcomes.add(outcome);
-      if (outcome.reason() == RunnerLoop.EndReason.AUTHENTICATION_FAILED && !stopping) {
-        LOG.error("GitHub refused loop {}; stopping every loop", outcome.loop());
-        stop(false);
-      }
+      outcomes.add(loop.awaitOutcome());
     }
     return new Result(outcomes);
   }
@@ -343,6 +348,14 @@ public final class Orchestrator {
       CountDownLatch firstRegistration = new CountDownLatch(1);
       LoopListener loopListener =
           event -> {
+            if (event.kind() == LoopEvent.Kind.LOOP_ENDED
+                && event.detail().equals(RunnerLoop.EndReason.AUTHENTICATION_FAILED.name())
+                && !stopping) {
+              // Every loop uses the same credentials: end the others now rather than when
+              // their current jobs end, and start no further loop.
+              LOG.error("GitHub refused loop {}; stopping every loop", event.loop());
+              stop(false);
+            }
             if (event.kind() == LoopEvent.Kind.REGISTERED
                 || event.kind() == LoopEvent.Kind.LOOP_ENDED) {
               firstRegistration.countDown();
@@ -392,11 +405,40 @@ public final class Orchestrator {
       }
     }
     if (baseDirectory != null) {
-      deleteTree(baseDirectory);
+      deleteLoopDirectories(baseDirectory, config.prefix());
     }
   }
 
-  /** Deletes a tree without following links; only called once no VM can write in it. */
+  /**
+   * Deletes the directories an instance with {@code prefix} made in {@code base} (loop directories
+   * and their claim directories), then {@code base} if nothing else is left in it. A base directory
+   * given with --base-dir may be shared with instances of other prefixes or hold other files, which
+   * are not this instance's to delete. Only called once no VM can write in those directories.
+   */
+  private static void deleteLoopDirectories(Path base, String prefix) {
+    Pattern own = Pattern.compile("\\.?" + Pattern.quote(prefix) + "-(\\d{3,}|shared)(\\.claims)?");
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(base)) {
+      for (Path entry : entries) {
+        if (own.matcher(entry.getFileName().toString()).matches()) {
+          deleteTree(entry);
+        }
+      }
+    } catch (NoSuchFileException e) {
+      return;
+    } catch (IOException e) {
+      LOG.warn("Could not list {}: {}", base, e.getMessage());
+      return;
+    }
+    try {
+      Files.delete(base);
+    } catch (DirectoryNotEmptyException e) {
+      LOG.debug("Keeping {}: it holds more than this instance's loop directories", base);
+    } catch (IOException e) {
+      LOG.warn("Could not delete {}: {}", base, e.getMessage());
+    }
+  }
+
+  /** Deletes a tree without following links. */
   private static void deleteTree(Path root) {
     try {
       PathUtils.deleteDirectory(root);

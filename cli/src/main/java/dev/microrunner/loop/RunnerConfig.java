@@ -127,6 +127,12 @@ public record RunnerConfig(
           }
         });
     Objects.requireNonNull(agentDistribution, "agentDistribution");
+    if (developmentDirectory.isPresent() && agentDistribution.isEmpty()) {
+      // Caught here, not when the first VM starts: the loop would back off on it forever.
+      throw new IllegalArgumentException(
+          "development directory (-D) needs the host's agent distribution, the directory of"
+              + " microrunner.jar and agent (--agent-dist)");
+    }
     requireText(user, "user (-u)");
     Objects.requireNonNull(lifetime, "lifetime");
     lifetime.ifPresent(l -> requirePositive(l, "lifetime (-k)"));

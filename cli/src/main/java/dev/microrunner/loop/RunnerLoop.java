@@ -311,13 +311,15 @@ public final class RunnerLoop {
   private void backOff(String why) throws InterruptedException {
     failuresInARow++;
     Duration delay = config.backoff().delay(failuresInARow);
+    // The reason quotes GitHub's and the guest's messages; event details promise no secret.
+    String reason = Redaction.redact(why);
     LOG.warn(
         "Loop {}: {}; trying again in {} ms (failure {} in a row)",
         loop,
-        Redaction.redact(why),
+        reason,
         delay.toMillis(),
         failuresInARow);
-    emit(LoopEvent.of(Kind.BACKING_OFF, loop, null, delay.toMillis() + " ms: " + why));
+    emit(LoopEvent.of(Kind.BACKING_OFF, loop, null, delay.toMillis() + " ms: " + reason));
     stopSignal.await(delay.toMillis(), TimeUnit.MILLISECONDS);
   }
 
@@ -403,14 +405,7 @@ public final class RunnerLoop {
             .environment(config.guestEnvironment());
     config.mounts().forEach(spec::mount);
     if (config.developmentDirectory().isPresent()) {
-      Path distribution =
-          config
-              .agentDistribution()
-              .orElseThrow(
-                  () ->
-                      new IllegalStateException(
-                          "-D needs the host's agent distribution (the directory of"
-                              + " microrunner.jar)"));
+      Path distribution = config.agentDistribution().orElseThrow(); // checked by RunnerConfig
       spec.mount(new Mount(distribution, config.developmentDirectory().get(), true));
     }
     config.network().ifPresent(spec::network);

@@ -40,13 +40,17 @@ class CommandLineIT {
                 "RUNNER_PAT",
                 CliProcess.PAT,
                 "RUNNER_SECRET",
-                CliProcess.SECRET),
+                CliProcess.SECRET,
+                "RUNNER_VERBOSE",
+                "2"),
             "runner",
             "-h");
 
     assertEquals(0, run.status(), run.output());
     assertTrue(run.output().contains("RUNNER_CPUS, now: 7."), run.output());
     assertTrue(run.output().contains("RUNNER_LABELS, now: gpu,big."), run.output());
+    assertTrue(run.output().contains("RUNNER_VERBOSE (-v), now: 2."), run.output());
+    assertTrue(run.output().contains("RUNNER_MOUNT (space-separated), now:"), run.output());
     assertFalse(run.output().contains(CliProcess.PAT), "help shows the PAT");
     assertFalse(run.output().contains(CliProcess.SECRET), "help shows the secret");
   }

@@ -237,6 +237,40 @@ class AgentTest {
   }
 
   @Test
+  void onlyARootRunnerIsAllowedToRunAsRoot() throws Exception {
+    runScript("echo \"${RUNNER_ALLOW_RUNASROOT:-unset}\" > \"$OUT/allow-root\"");
+    Map<String, String> values = env(EnvFile.RUNNER_JITCONFIG, JIT);
+    values.put(EnvFile.RUNNER_USER, "builder");
+    host.writeEnv(id, values);
+    Agent asBuilder =
+        new Agent(
+            AgentConfig.forEnvFile(host.path().resolve(id.fileName(HandshakeFile.ENV))),
+            Map.of(
+                "PATH", System.getenv("PATH"),
+                "OUT", out.toString(),
+                "RUNNER_INSTALL", install.toString(),
+                "RUNNER_ALLOW_RUNASROOT", "1"),
+            "builder");
+
+    assertEquals(0, asBuilder.run());
+    assertEquals("unset", recorded("allow-root"), "inherited by a runner that is not root");
+
+    values.put(EnvFile.RUNNER_USER, "root");
+    host.writeEnv(id, values);
+    Agent asRoot =
+        new Agent(
+            AgentConfig.forEnvFile(host.path().resolve(id.fileName(HandshakeFile.ENV))),
+            Map.of(
+                "PATH", System.getenv("PATH"),
+                "OUT", out.toString(),
+                "RUNNER_INSTALL", install.toString()),
+            "root");
+
+    assertEquals(0, asRoot.run());
+    assertEquals("1", recorded("allow-root"));
+  }
+
+  @Test
   void anotherUserNeedsRoot() throws Exception {
     runScript("exit 0");
     Map<String, String> values = env(EnvFile.RUNNER_JITCONFIG, JIT);

@@ -10,6 +10,7 @@ import dev.microrunner.github.GitHubTarget;
 import dev.microrunner.github.RunnerScope;
 import dev.microrunner.github.Secret;
 import dev.microrunner.handshake.LoopSecret;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -50,12 +51,26 @@ class ConfigTest {
 
   @Test
   void developmentModeRunsTheAgentLauncherFromTheMountedDirectory() {
-    RunnerConfig config = valid().developmentDirectory(Optional.of("/local/")).build();
+    RunnerConfig config =
+        valid()
+            .developmentDirectory(Optional.of("/local/"))
+            .agentDistribution(Optional.of(Path.of("/opt/microrunner-dist")))
+            .build();
     assertEquals("/local/agent", config.effectiveEntrypoint());
     assertEquals(List.of(), config.entrypointArguments());
     assertThrows(
         IllegalArgumentException.class,
-        () -> valid().developmentDirectory(Optional.of("relative")).build());
+        () ->
+            valid()
+                .developmentDirectory(Optional.of("relative"))
+                .agentDistribution(Optional.of(Path.of("/opt/microrunner-dist")))
+                .build());
+    assertTrue(
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> valid().developmentDirectory(Optional.of("/local")).build())
+            .getMessage()
+            .contains("--agent-dist"));
   }
 
   @Test

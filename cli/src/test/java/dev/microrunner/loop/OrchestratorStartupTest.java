@@ -115,7 +115,8 @@ class OrchestratorStartupTest {
             .runner()
             .entrypoint(guest.toString())
             .backoff(new Backoff(Duration.ofMillis(200), Duration.ofMillis(800)))
-            .lifetime(Optional.of(Duration.ofSeconds(3)))
+            // Room for the three back-offs (1.4 s) and their VMs on a loaded machine.
+            .lifetime(Optional.of(Duration.ofSeconds(5)))
             .build();
 
     Orchestrator.Result result =
@@ -189,5 +190,23 @@ class OrchestratorStartupTest {
         result.authenticationFailure().get().failure().get()
             instanceof GitHubAuthenticationException);
     assertEquals(List.of(), harness.events(Kind.VM_STARTED), "a VM started without registration");
+  }
+
+  @Test
+  void refusedCredentialsStopTheStartOfFurtherLoops() throws Exception {
+    RunnerConfig runner =
+        harness
+            .runner()
+            .credentials(
+                Credentials.pat(Secret.of("ghp_" + "NotAccepted0000000000000000000000000")))
+            .build();
+
+    Orchestrator.Result result =
+        assertTimeoutPreemptively(
+            Duration.ofSeconds(30),
+            harness.build(harness.orchestrator(runner).loops(3).build())::run);
+
+    assertEquals(1, result.loops().size(), "loops started after GitHub refused the first");
+    assertTrue(result.authenticationFailure().isPresent(), "" + result);
   }
 }

@@ -293,7 +293,8 @@ public final class Demo {
               + state.runners().stream().map(SimState.RunnerState::name).toList());
     }
     if (!problems.isEmpty()) {
-      err.println("demo: failed: " + String.join("; ", problems));
+      // The problems quote loop failures and back-off reasons verbatim, past the log's masking.
+      err.println(Redaction.redact("demo: failed: " + String.join("; ", problems)));
       err.flush();
       return 1;
     }

@@ -8,7 +8,6 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
@@ -99,11 +98,6 @@ public final class RunnerTracker implements LoopListener {
         runners.values().stream()
             .filter(r -> r.vmStarted.isPresent() && r.vmExited.isEmpty())
             .count();
-  }
-
-  /** The runner called {@code name}, if one is known. */
-  public synchronized Optional<Runner> byName(String name) {
-    return runners.values().stream().filter(r -> r.name.equals(name)).findFirst();
   }
 
   /** The loops' back-off notes (why a runner failed), oldest first. */
