@@ -100,6 +100,16 @@ public final class ImageCommand implements Callable<Integer> {
     String sha256Arm64;
 
     @Option(
+        names = "--runner-download-base",
+        paramLabel = "URL",
+        description =
+            "Where actions/runner release archives are downloaded from, laid out as GitHub's"
+                + " releases: URL/vVERSION/actions-runner-linux-ARCH-VERSION.tar.gz; a mirror"
+                + " for hosts without github.com (default: ${DEFAULT-VALUE}).",
+        defaultValue = ImageBuildRequest.GITHUB_DOWNLOAD_BASE)
+    String runnerDownloadBase;
+
+    @Option(
         names = "--platform",
         paramLabel = "PLATFORM",
         split = ",",
@@ -215,6 +225,7 @@ public final class ImageCommand implements Callable<Integer> {
                 .distro(distro)
                 .tool(tool)
                 .runner(release)
+                .runnerDownloadBase(runnerDownloadBase)
                 .platforms(platforms)
                 .jdkImage(jdkImage)
                 .network(network)

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -36,11 +37,18 @@ final class BuiltJar {
    * {@code java -Djava.io.tmpdir=TMP -jar microrunner.jar ARGS}, output to files in {@code dir}.
    */
   static Process start(Path tmp, Path dir, String... arguments) throws IOException {
+    return start(tmp, dir, Map.of(), arguments);
+  }
+
+  /** As {@link #start(Path, Path, String...)}, with {@code environment} added to the child's. */
+  static Process start(Path tmp, Path dir, Map<String, String> environment, String... arguments)
+      throws IOException {
     List<String> command =
         new ArrayList<>(List.of(java(), "-Djava.io.tmpdir=" + tmp, "-jar", jar().toString()));
     command.addAll(List.of(arguments));
     ProcessBuilder builder = new ProcessBuilder(command);
     builder.environment().remove("RUNNER_PAT");
+    builder.environment().putAll(environment);
     builder.redirectOutput(dir.resolve("stdout").toFile());
     builder.redirectError(dir.resolve("stderr").toFile());
     return builder.start();

@@ -183,6 +183,41 @@ class ImageCommandTest {
   }
 
   @Test
+  void aRunnerDownloadMirrorIsPassedToTheMainBuild() {
+    int status =
+        run(
+            "build",
+            "--dry-run",
+            "--runner-download-base",
+            "http://mirror.example:8080/runner",
+            "--agent-jar",
+            agentJar.toString());
+
+    assertEquals(0, status, err.toString());
+    assertTrue(
+        out.toString()
+            .contains(" --build-arg RUNNER_DOWNLOAD_BASE=http://mirror.example:8080/runner "),
+        out.toString());
+  }
+
+  @Test
+  void aRunnerDownloadBaseThatIsNoUrlIsAUsageError() {
+    int status =
+        run(
+            "build",
+            "--dry-run",
+            "--runner-download-base",
+            "mirror.example/runner",
+            "--agent-jar",
+            agentJar.toString());
+
+    assertEquals(2, status, err.toString());
+    assertTrue(
+        err.toString().contains("'mirror.example/runner' is not an http(s) URL"), err.toString());
+    assertEquals(List.of(), commands);
+  }
+
+  @Test
   void imageAloneAsksForASubcommand() {
     assertEquals(2, run());
     assertTrue(err.toString().contains("build or clean"), err.toString());
