@@ -105,13 +105,7 @@ public final class OrchestratorCommand implements Callable<Integer> {
               + " ORCHESTRATOR_ENVIRONMENT, now: ${env:ORCHESTRATOR_ENVIRONMENT:-unset}.")
   Path baseDirectory;
 
-  @Option(
-      names = "--state-dir",
-      paramLabel = "DIR",
-      description =
-          "Where crash-recovery state goes (default $STATE_DIRECTORY, $XDG_STATE_HOME/microrunner"
-              + " or ~/.local/state/microrunner).")
-  Path stateDirectory;
+  @Mixin StateDirectoryOption stateDirectory = new StateDirectoryOption();
 
   @Mixin LoggingOptions logging = new LoggingOptions();
 
@@ -138,10 +132,7 @@ public final class OrchestratorCommand implements Callable<Integer> {
             .startTimeout(Duration.ofSeconds(startTimeout))
             .runtime(runtime != null && !runtime.isBlank() ? runtime : runner.runtime)
             .baseDirectory(Optional.ofNullable(baseDirectory))
-            .stateDirectory(
-                stateDirectory != null
-                    ? stateDirectory
-                    : OrchestratorConfig.defaultStateDirectory(environment))
+            .stateDirectory(stateDirectory.resolve(environment))
             .build();
     return runUntilDone(Orchestrator.builder(config).build());
   }

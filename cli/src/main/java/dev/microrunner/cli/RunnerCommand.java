@@ -256,13 +256,7 @@ public final class RunnerCommand implements Callable<Integer> {
       description = "VM name prefix. ORCHESTRATOR_PREFIX, now: ${DEFAULT-VALUE}.")
   String prefix;
 
-  @Option(
-      names = "--state-dir",
-      paramLabel = "DIR",
-      description =
-          "Where crash-recovery state goes (default $STATE_DIRECTORY, $XDG_STATE_HOME/microrunner"
-              + " or ~/.local/state/microrunner).")
-  Path stateDirectory;
+  @Mixin StateDirectoryOption stateDirectory = new StateDirectoryOption();
 
   @Mixin LoggingOptions logging = new LoggingOptions();
 
@@ -284,10 +278,7 @@ public final class RunnerCommand implements Callable<Integer> {
             .firstLoop(loop)
             .prefix(prefix)
             .runtime(runtime)
-            .stateDirectory(
-                stateDirectory != null
-                    ? stateDirectory
-                    : OrchestratorConfig.defaultStateDirectory(environment))
+            .stateDirectory(stateDirectory.resolve(environment))
             .build();
     return OrchestratorCommand.runUntilDone(Orchestrator.builder(config).build());
   }
