@@ -29,4 +29,14 @@ public class GitHubException extends Exception {
   public boolean retryable() {
     return retryable;
   }
+
+  /**
+   * True when GitHub (or the local credential set-up) refused the request for good: credentials,
+   * permissions, an unknown scope or group, a request it will never accept. Trying again with the
+   * same settings cannot succeed, so a runner loop ends instead of backing off, and the command
+   * line exits with its "GitHub refused" status.
+   */
+  public boolean isRefusal() {
+    return false;
+  }
 }

@@ -9,4 +9,10 @@ public class InvalidCredentialsException extends GitHubException {
   public InvalidCredentialsException(String message, Throwable cause) {
     super(message, 0, false, cause);
   }
+
+  /** No usable credentials on this host. */
+  @Override
+  public boolean isRefusal() {
+    return true;
+  }
 }

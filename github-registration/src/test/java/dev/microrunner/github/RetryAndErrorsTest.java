@@ -126,6 +126,7 @@ class RetryAndErrorsTest {
     GitHubRateLimitException e =
         assertThrows(GitHubRateLimitException.class, () -> client().createRegistrationToken());
     assertTrue(e.retryable());
+    assertFalse(e.isRefusal(), "a rate limit lifts");
     assertEquals(Instant.ofEpochSecond(reset + 1), e.retryAt().orElseThrow());
     assertTrue(sleeper.sleeps.isEmpty());
     github.assertAllMet();
@@ -152,6 +153,7 @@ class RetryAndErrorsTest {
         assertThrows(GitHubUnavailableException.class, () -> client().createRegistrationToken());
     assertEquals(500, e.status());
     assertTrue(e.retryable());
+    assertFalse(e.isRefusal(), "an outage ends");
     assertEquals(5, github.seen().size());
     assertEquals(4, sleeper.sleeps.size());
     assertBetween(sleeper.sleeps.get(0), 500, 1000);
@@ -210,6 +212,7 @@ class RetryAndErrorsTest {
     assertEquals(1, github.seen().size());
     assertTrue(sleeper.sleeps.isEmpty());
     assertFalse(e.retryable());
+    assertTrue(e.isRefusal(), "401 is GitHub refusing for good");
     assertEquals(401, e.status());
     assertTrue(e.getMessage().contains("Bad credentials"), e.getMessage());
     assertFalse(e.getMessage().contains(TOKEN));
@@ -224,9 +227,10 @@ class RetryAndErrorsTest {
         "POST", "/orgs/octo/actions/runners/registration-token", TOKEN, null, 403, forbidden);
     github.expect(
         "POST", "/enterprises/big/actions/runners/registration-token", TOKEN, null, 403, forbidden);
-    String repo =
-        assertThrows(GitHubPermissionException.class, () -> client().createRegistrationToken())
-            .getMessage();
+    GitHubPermissionException refused =
+        assertThrows(GitHubPermissionException.class, () -> client().createRegistrationToken());
+    assertTrue(refused.isRefusal());
+    String repo = refused.getMessage();
     assertTrue(repo.contains("Administration: read and write") && repo.contains("'repo'"), repo);
     String org =
         assertThrows(
@@ -249,9 +253,10 @@ class RetryAndErrorsTest {
   @Test
   void notFoundSaysThePrincipalIsMissingOrInvisible() throws Exception {
     github.expect("POST", PATH, TOKEN, null, 404, "{\"message\":\"Not Found\"}");
-    String message =
-        assertThrows(GitHubNotFoundException.class, () -> client().createRegistrationToken())
-            .getMessage();
+    GitHubNotFoundException notFound =
+        assertThrows(GitHubNotFoundException.class, () -> client().createRegistrationToken());
+    assertTrue(notFound.isRefusal());
+    String message = notFound.getMessage();
     assertTrue(message.contains("repository octo/hello was not found"), message);
     assertTrue(message.contains("token cannot see it"), message);
     github.assertAllMet();
@@ -271,6 +276,7 @@ class RetryAndErrorsTest {
             GitHubConflictException.class,
             () -> client().generateJitConfig(new JitRequest("r1", 1, List.of("krun"))));
     assertTrue(e.getMessage().contains("'r1' already exists"), e.getMessage());
+    assertFalse(e.isRefusal(), "another name may be registered");
     github.assertAllMet();
   }
 
@@ -286,6 +292,7 @@ class RetryAndErrorsTest {
     GitHubValidationException e =
         assertThrows(GitHubValidationException.class, () -> client().deleteRunner(5));
     assertTrue(e.getMessage().contains("while it runs a job"), e.getMessage());
+    assertTrue(e.isRefusal(), "the request stands refused; the caller retries once the job ended");
     github.assertAllMet();
   }
 
