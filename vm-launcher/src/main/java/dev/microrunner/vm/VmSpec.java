@@ -39,67 +39,59 @@ public record VmSpec(
   public VmSpec {
     Objects.requireNonNull(name, "name");
     if (!NAME.matcher(name).matches()) {
-      throw new IllegalArgumentException(
-          "invalid VM name '"
-              + name
-              + "': use 1-128 letters, digits, '_', '.' or '-', starting with a letter or digit");
+      throw new InvalidSpecException(
+          "'" + name + "'",
+          "name",
+          "must be 1-128 letters, digits, '_', '.' or '-', starting with a letter or digit");
     }
     if (image == null || image.isBlank()) {
-      throw new IllegalArgumentException("VM " + name + ": image must not be empty");
+      throw new InvalidSpecException(name, "image", "must not be empty");
     }
     if (cpus <= 0) {
-      throw new IllegalArgumentException("VM " + name + ": vCPUs must be positive, got " + cpus);
+      throw new InvalidSpecException(name, "cpus", "must be positive, not " + cpus);
     }
     if (memoryMib <= 0) {
-      throw new IllegalArgumentException(
-          "VM " + name + ": memory (MiB) must be positive, got " + memoryMib);
+      throw new InvalidSpecException(name, "memoryMib", "must be positive, not " + memoryMib);
     }
     if (dns == null || !InetAddresses.isInetAddress(dns)) {
-      throw new IllegalArgumentException(
-          "VM " + name + ": DNS server must be an IP address, got '" + dns + "'");
+      throw new InvalidSpecException(name, "dns", "must be an IP address, not '" + dns + "'");
     }
     if (entrypoint == null || entrypoint.isBlank()) {
-      throw new IllegalArgumentException("VM " + name + ": entrypoint must not be empty");
+      throw new InvalidSpecException(name, "entrypoint", "must not be empty");
     }
     mounts = List.copyOf(Objects.requireNonNull(mounts, "mounts"));
     Set<String> guestPaths = new HashSet<>();
     for (Mount mount : mounts) {
       if (!Files.exists(mount.hostPath())) {
-        throw new IllegalArgumentException(
-            "VM " + name + ": mount host path does not exist: " + mount.hostPath());
+        throw new InvalidSpecException(
+            name, "mount", "host path does not exist: " + mount.hostPath());
       }
       if (!guestPaths.add(mount.guestPath())) {
-        throw new IllegalArgumentException(
-            "VM " + name + ": two mounts at guest path " + mount.guestPath());
+        throw new InvalidSpecException(
+            name, "mount", "guest path " + mount.guestPath() + " is mounted twice");
       }
     }
     args = List.copyOf(Objects.requireNonNull(args, "args"));
     workdir = Objects.requireNonNull(workdir, "workdir");
-    workdir.ifPresent(
-        dir -> {
-          if (!dir.startsWith("/")) {
-            throw new IllegalArgumentException(
-                "VM " + name + ": workdir must be an absolute guest path, got " + dir);
-          }
-        });
+    if (workdir.isPresent() && !workdir.get().startsWith("/")) {
+      throw new InvalidSpecException(
+          name, "workdir", "must be an absolute guest path, not " + workdir.get());
+    }
     network = Objects.requireNonNull(network, "network");
-    network.ifPresent(
-        net -> {
-          if (net.isBlank()) {
-            throw new IllegalArgumentException("VM " + name + ": network must not be blank");
-          }
-        });
+    if (network.isPresent() && network.get().isBlank()) {
+      throw new InvalidSpecException(name, "network", "must not be blank");
+    }
     environment = Map.copyOf(Objects.requireNonNull(environment, "environment"));
     for (String variable : environment.keySet()) {
       if (!ENV_NAME.matcher(variable).matches()) {
-        throw new IllegalArgumentException(
-            "VM " + name + ": invalid environment variable name '" + variable + "'");
+        throw new InvalidSpecException(
+            name, "environment", "has an invalid variable name '" + variable + "'");
       }
       if (SecretVariables.isSecret(variable)) {
-        throw new IllegalArgumentException(
-            "VM "
-                + name
-                + ": environment variable "
+        throw new InvalidSpecException(
+            name,
+            "environment",
+            "variable "
                 + variable
                 + " carries a secret; pass secrets through the /_environment .env file");
       }

@@ -16,10 +16,12 @@ class VmSpecTest {
     return VmSpec.builder().name("GH-runner-001-1").image("img:1").entrypoint("/bin/agent");
   }
 
-  private void assertRejected(UnaryOperator<VmSpec.Builder> change, String expected) {
-    IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> change.apply(valid()).build());
-    assertTrue(e.getMessage().contains(expected), e.getMessage());
+  private void assertRejected(UnaryOperator<VmSpec.Builder> change, String field, String expected) {
+    InvalidSpecException e =
+        assertThrows(InvalidSpecException.class, () -> change.apply(valid()).build());
+    assertEquals(field, e.field());
+    assertTrue(e.problem().contains(expected), e.getMessage());
+    assertTrue(e.getMessage().contains(field + " " + e.problem()), e.getMessage());
   }
 
   @Test
@@ -32,23 +34,27 @@ class VmSpecTest {
   }
 
   @Test
-  void rejectsEachBadFieldWithASpecificMessage() {
-    assertRejected(b -> b.cpus(0), "vCPUs must be positive, got 0");
-    assertRejected(b -> b.memoryMib(-1), "memory (MiB) must be positive, got -1");
-    assertRejected(b -> b.image(" "), "image must not be empty");
-    assertRejected(b -> b.entrypoint(""), "entrypoint must not be empty");
-    assertRejected(b -> b.name("-bad"), "invalid VM name '-bad'");
-    assertRejected(b -> b.name("a/b"), "invalid VM name 'a/b'");
-    assertRejected(b -> b.dns("one.one"), "DNS server must be an IP address");
+  void rejectsEachBadFieldWithASpecificMessageNamingTheField() {
+    assertRejected(b -> b.cpus(0), "cpus", "must be positive, not 0");
+    assertRejected(b -> b.memoryMib(-1), "memoryMib", "must be positive, not -1");
+    assertRejected(b -> b.image(" "), "image", "must not be empty");
+    assertRejected(b -> b.entrypoint(""), "entrypoint", "must not be empty");
+    assertRejected(b -> b.name("-bad"), "name", "must be 1-128 letters");
+    assertRejected(b -> b.name("a/b"), "name", "must be 1-128 letters");
+    assertRejected(b -> b.dns("one.one"), "dns", "must be an IP address, not 'one.one'");
     assertRejected(
         b -> b.mount(new Mount(temp.resolve("missing"), "/m", false)),
-        "mount host path does not exist: " + temp.resolve("missing"));
+        "mount",
+        "host path does not exist: " + temp.resolve("missing"));
     assertRejected(
         b -> b.mount(EnvironmentMount.of(temp)).mount(new Mount(temp, "/_environment", true)),
-        "two mounts at guest path /_environment");
-    assertRejected(b -> b.workdir("relative"), "workdir must be an absolute guest path");
-    assertRejected(b -> b.environment("GITHUB_TOKEN", "x"), "GITHUB_TOKEN carries a secret");
-    assertRejected(b -> b.environment("BAD-NAME", "x"), "invalid environment variable name");
+        "mount",
+        "guest path /_environment is mounted twice");
+    assertRejected(b -> b.workdir("relative"), "workdir", "must be an absolute guest path");
+    assertRejected(
+        b -> b.environment("GITHUB_TOKEN", "x"), "environment", "GITHUB_TOKEN carries a secret");
+    assertRejected(
+        b -> b.environment("BAD-NAME", "x"), "environment", "invalid variable name 'BAD-NAME'");
   }
 
   @Test
