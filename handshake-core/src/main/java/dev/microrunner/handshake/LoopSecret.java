@@ -42,11 +42,11 @@ public final class LoopSecret {
    */
   public static LoopSecret of(String value) {
     if (value == null || value.isEmpty()) {
-      throw new IllegalArgumentException("the loop secret (RUNNER_SECRET / -S) is empty");
+      throw new IllegalArgumentException("the loop secret is empty");
     }
     if (value.length() < MIN_LENGTH) {
       throw new IllegalArgumentException(
-          "the loop secret (RUNNER_SECRET / -S) has "
+          "the loop secret has "
               + value.length()
               + " characters; at least "
               + MIN_LENGTH
@@ -54,7 +54,7 @@ public final class LoopSecret {
     }
     if (value.length() > MAX_LENGTH) {
       throw new IllegalArgumentException(
-          "the loop secret (RUNNER_SECRET / -S) has "
+          "the loop secret has "
               + value.length()
               + " characters; at most "
               + MAX_LENGTH
@@ -62,8 +62,7 @@ public final class LoopSecret {
     }
     if (!BASE64URL.matcher(value).matches()) {
       throw new IllegalArgumentException(
-          "the loop secret (RUNNER_SECRET / -S) must use only base64url characters"
-              + " (A-Z a-z 0-9 - _)");
+          "the loop secret must use only base64url characters" + " (A-Z a-z 0-9 - _)");
     }
     return new LoopSecret(value);
   }
