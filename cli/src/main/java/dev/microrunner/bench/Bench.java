@@ -15,7 +15,7 @@ import dev.microrunner.loop.LoopEvent;
 import dev.microrunner.loop.LoopListener;
 import dev.microrunner.loop.Orchestrator;
 import dev.microrunner.loop.OrchestratorConfig;
-import dev.microrunner.loop.Redaction;
+import dev.microrunner.loop.Redactor;
 import dev.microrunner.loop.RunnerConfig;
 import dev.microrunner.vm.MicroVmRuntimes;
 import dev.microrunner.vm.Mount;
@@ -89,16 +89,21 @@ public final class Bench {
 
   private final Options options;
   private final PrintWriter log;
+  private final Redactor redactor;
   private WorkDirectory work;
   private GitHubSimulator sim;
   private String token;
   private Path tokenFile;
   private int orchestrators;
 
-  /** {@code log} gets one line per step, for the person waiting. */
-  public Bench(Options options, PrintWriter log) {
+  /**
+   * @param log gets one line per step, for the person waiting
+   * @param redactor masks the simulator's token and the loops' secrets in the loops' logs
+   */
+  public Bench(Options options, PrintWriter log, Redactor redactor) {
     this.options = options;
     this.log = log;
+    this.redactor = redactor;
   }
 
   /** Runs every measurement and returns the table rows. */
@@ -108,7 +113,7 @@ public final class Bench {
       work = directory;
       sim = simulator;
       token = SimulatorTokens.generate();
-      Redaction.register(token);
+      redactor.add(token);
       sim.acceptToken(token);
       tokenFile = SimulatorTokens.write(work.resolve("token"), token);
       Files.createDirectories(work.resolve("guests"));
@@ -136,7 +141,7 @@ public final class Bench {
               runner(BenchGuests.INSTANT, Map.of()).repeat(-1).build(),
               4,
               event -> {
-                if (event.kind() == LoopEvent.Kind.VM_STARTED) {
+                if (event instanceof LoopEvent.VmStarted) {
                   firstStart.putIfAbsent(event.loop(), event.nanoTime());
                   if (firstStart.size() == 4) {
                     fourStarted.countDown();
@@ -223,9 +228,9 @@ public final class Bench {
     List<Long> gaps = new ArrayList<>();
     Long exited = null;
     for (LoopEvent event : sorted) {
-      if (event.kind() == LoopEvent.Kind.VM_EXITED) {
+      if (event instanceof LoopEvent.VmExited) {
         exited = event.nanoTime();
-      } else if (event.kind() == LoopEvent.Kind.VM_STARTED && exited != null) {
+      } else if (event instanceof LoopEvent.VmStarted && exited != null) {
         gaps.add(event.nanoTime() - exited);
         exited = null;
       }
@@ -243,7 +248,7 @@ public final class Bench {
             .baseDirectory(Optional.of(work.resolve("base-" + number)))
             .stateDirectory(work.resolve("state"))
             .build();
-    return Orchestrator.builder(config).listener(listener).build();
+    return Orchestrator.builder(config).listener(listener).redactor(redactor).build();
   }
 
   private static void runUntil(Orchestrator orchestrator, CountDownLatch condition)
@@ -277,15 +282,14 @@ public final class Bench {
             .target(GitHubTarget.of(sim.apiUrl().toString()))
             .scope(RunnerScope.of("repo", PRINCIPAL))
             .credentials(Credentials.pat(Secret.of(token)))
-            .entrypoint(entrypoint(guest))
-            .guestEnvironment(guestEnvironment)
+            .vm(vm -> vm.entrypoint(entrypoint(guest)).args().environment(guestEnvironment))
             .grace(options.grace())
             .registrationTimeout(Duration.ofSeconds(30))
             .backoff(new Backoff(Duration.ofMillis(100), Duration.ofSeconds(1)));
     if (!isProcessRuntime()) {
-      runner
-          .image(options.image())
-          .mounts(List.of(new Mount(work.resolve("guests"), GUEST_DIR, true)));
+      runner.vm(
+          vm ->
+              vm.image(options.image()).mount(new Mount(work.resolve("guests"), GUEST_DIR, true)));
     }
     return runner;
   }

@@ -115,7 +115,8 @@ public final class BenchCommand implements Callable<Integer> {
             memoryLoops,
             stopLoops,
             Duration.ofSeconds(grace));
-    List<BenchResult> results = new Bench(options, spec.commandLine().getErr()).run();
+    List<BenchResult> results =
+        new Bench(options, spec.commandLine().getErr(), logging.redactor()).run();
     BenchResult.printTable(results, spec.commandLine().getOut());
     return results.stream().allMatch(BenchResult::pass) ? ExitCodes.OK : ExitCodes.FAILURE;
   }

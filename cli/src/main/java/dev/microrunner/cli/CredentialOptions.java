@@ -3,8 +3,9 @@ package dev.microrunner.cli;
 import dev.microrunner.github.Credentials;
 import dev.microrunner.github.GitHubException;
 import dev.microrunner.github.InvalidCredentialsException;
+import dev.microrunner.github.PersonalAccessToken;
 import dev.microrunner.github.Secret;
-import dev.microrunner.loop.Redaction;
+import dev.microrunner.loop.Redactor;
 import java.nio.file.Path;
 import java.util.Map;
 import picocli.CommandLine.Option;
@@ -50,22 +51,22 @@ public final class CredentialOptions {
               + " ${env:RUNNER_APP_KEY_FILE:-unset}.")
   Path appKeyFile;
 
-  /** The credentials, in order: -T, --token-file, RUNNER_PAT, the GitHub App. */
-  public Credentials resolve(Map<String, String> environment) throws GitHubException {
+  /**
+   * The credentials, in order: -T, --token-file, RUNNER_PAT, the GitHub App. A token goes into
+   * {@code redactor} at once.
+   */
+  public Credentials resolve(Map<String, String> environment, Redactor redactor)
+      throws GitHubException {
     if (pat != null && !pat.isBlank()) {
-      Redaction.register(pat.strip());
+      redactor.add(pat.strip());
       return Credentials.pat(Secret.of(pat.strip()));
     }
     if (tokenFile != null) {
-      Credentials credentials = Credentials.patFromFile(tokenFile);
-      registerSecret(credentials);
-      return credentials;
+      return masked(Credentials.patFromFile(tokenFile), redactor);
     }
     String fromEnvironment = environment.get("RUNNER_PAT");
     if (fromEnvironment != null && !fromEnvironment.isBlank()) {
-      Credentials credentials = Credentials.patFromEnv("RUNNER_PAT", environment);
-      registerSecret(credentials);
-      return credentials;
+      return masked(Credentials.patFromEnv("RUNNER_PAT", environment), redactor);
     }
     if (appId != null) {
       if (appKeyFile == null) {
@@ -79,9 +80,10 @@ public final class CredentialOptions {
             + " --app-key-file");
   }
 
-  private static void registerSecret(Credentials credentials) {
-    if (credentials instanceof dev.microrunner.github.PersonalAccessToken token) {
-      Redaction.register(token.token().reveal());
+  private static Credentials masked(Credentials credentials, Redactor redactor) {
+    if (credentials instanceof PersonalAccessToken token) {
+      redactor.add(token.token().reveal());
     }
+    return credentials;
   }
 }

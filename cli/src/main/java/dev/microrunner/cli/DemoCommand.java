@@ -95,7 +95,8 @@ public final class DemoCommand implements Callable<Integer> {
                 image),
             spec.commandLine().getOut(),
             spec.commandLine().getErr(),
-            System.console() != null);
+            System.console() != null,
+            logging.redactor());
     Signals.onTermination(demo::interrupt);
     return demo.run();
   }

@@ -11,14 +11,14 @@ import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.FileAppender;
 import ch.qos.logback.core.OutputStreamAppender;
 import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
-import dev.microrunner.loop.Redaction;
+import dev.microrunner.loop.Redactor;
 import java.nio.file.Path;
 import java.util.Optional;
 import org.slf4j.LoggerFactory;
 
 /**
  * Logback set up by the command line: stderr or a file, a level from {@code -v}, and every line
- * passed through {@link Redaction} so that no known secret reaches it.
+ * passed through the command's {@link Redactor} so that no known secret reaches it.
  */
 final class Logging {
 
@@ -35,15 +35,16 @@ final class Logging {
    * @param verbosity 0: info; 1: debug for microrunner; 2: trace; 3: and stack traces
    * @param file where to log; stderr when absent
    */
-  static void configure(int verbosity, Optional<Path> file, boolean showStackTraces) {
+  static void configure(
+      int verbosity, Optional<Path> file, boolean showStackTraces, Redactor redactor) {
     stackTraces = showStackTraces || verbosity >= 3;
     LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
     context.reset();
 
     PatternLayout layout = new PatternLayout();
     layout.setContext(context);
-    layout.getInstanceConverterMap().put("rmsg", RedactingMessageConverter::new);
-    layout.getInstanceConverterMap().put("rex", RedactingThrowableConverter::new);
+    layout.getInstanceConverterMap().put("rmsg", () -> new RedactingMessageConverter(redactor));
+    layout.getInstanceConverterMap().put("rex", () -> new RedactingThrowableConverter(redactor));
     String exception = stackTraces ? "%rex" : "%nopex";
     layout.setPattern(
         file.isPresent()
@@ -89,18 +90,30 @@ final class Logging {
   }
 
   /** {@code %rmsg}: the message with known secrets masked. */
-  public static final class RedactingMessageConverter extends MessageConverter {
+  static final class RedactingMessageConverter extends MessageConverter {
+    private final Redactor redactor;
+
+    RedactingMessageConverter(Redactor redactor) {
+      this.redactor = redactor;
+    }
+
     @Override
     public String convert(ILoggingEvent event) {
-      return Redaction.redact(super.convert(event));
+      return redactor.redact(super.convert(event));
     }
   }
 
   /** {@code %rex}: the stack trace with known secrets masked. */
-  public static final class RedactingThrowableConverter extends ThrowableProxyConverter {
+  static final class RedactingThrowableConverter extends ThrowableProxyConverter {
+    private final Redactor redactor;
+
+    RedactingThrowableConverter(Redactor redactor) {
+      this.redactor = redactor;
+    }
+
     @Override
     public String convert(ILoggingEvent event) {
-      return Redaction.redact(super.convert(event));
+      return redactor.redact(super.convert(event));
     }
   }
 }

@@ -1,12 +1,21 @@
 package dev.microrunner.cli;
 
+import dev.microrunner.loop.Redactor;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 
-/** {@code -l FILE}, {@code -v} (repeatable) and {@code --stacktrace}, shared by the commands. */
+/**
+ * {@code -l FILE}, {@code -v} (repeatable) and {@code --stacktrace}, shared by the commands, and
+ * the command's {@link Redactor}: every secret the command learns goes into it, and every log line
+ * and error message it prints goes through it.
+ */
 public final class LoggingOptions {
+
+  private final Redactor redactor = new Redactor();
 
   @Option(
       names = {"-l", "--log"},
@@ -39,7 +48,21 @@ public final class LoggingOptions {
     if (verbosity == 0) {
       verbosity = parseLevel(environment.get(variablePrefix + "_VERBOSE"));
     }
-    Logging.configure(verbosity, file, stackTrace);
+    Logging.configure(verbosity, file, stackTrace, redactor);
+  }
+
+  /** The secrets this command masks in its output. */
+  public Redactor redactor() {
+    return redactor;
+  }
+
+  /** The logging options of a command, when it has them. */
+  static Optional<LoggingOptions> of(CommandLine command) {
+    return command.getCommandSpec().mixins().values().stream()
+        .map(CommandSpec::userObject)
+        .filter(LoggingOptions.class::isInstance)
+        .map(LoggingOptions.class::cast)
+        .findFirst();
   }
 
   private static int parseLevel(String value) {

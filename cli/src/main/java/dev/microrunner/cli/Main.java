@@ -1,15 +1,17 @@
 package dev.microrunner.cli;
 
-import dev.microrunner.github.GitHubAuthenticationException;
 import dev.microrunner.github.GitHubException;
-import dev.microrunner.github.GitHubNotFoundException;
-import dev.microrunner.github.GitHubPermissionException;
-import dev.microrunner.github.InvalidCredentialsException;
-import dev.microrunner.loop.Redaction;
+import dev.microrunner.loop.InvalidSettingException;
+import dev.microrunner.loop.Redactor;
 import dev.microrunner.loop.RuntimeUnavailableException;
 import dev.microrunner.vm.VmException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.Optional;
 import picocli.CommandLine;
 import picocli.CommandLine.IExecutionExceptionHandler;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.ParseResult;
 
 /** {@code java -jar microrunner.jar ...}. */
@@ -42,10 +44,7 @@ public final class Main {
         || failure instanceof IllegalArgumentException) {
       return ExitCodes.USAGE;
     }
-    if (failure instanceof GitHubAuthenticationException
-        || failure instanceof GitHubPermissionException
-        || failure instanceof GitHubNotFoundException
-        || failure instanceof InvalidCredentialsException) {
+    if (failure instanceof GitHubException github && github.isRefusal()) {
       return ExitCodes.GITHUB_REFUSED;
     }
     if (failure instanceof RuntimeUnavailableException || failure instanceof VmException) {
@@ -59,26 +58,55 @@ public final class Main {
     @Override
     public int handleExecutionException(
         Exception failure, CommandLine commandLine, ParseResult parseResult) {
-      String message = failure.getMessage();
-      if (message == null || message.isBlank()) {
-        message = failure.getClass().getSimpleName();
-      }
-      String kind =
-          failure instanceof GitHubException
-              ? "GitHub: "
-              : failure instanceof IllegalArgumentException ? "invalid setting: " : "";
+      Redactor redactor =
+          LoggingOptions.of(commandLine).map(LoggingOptions::redactor).orElseGet(Redactor::new);
       commandLine
           .getErr()
           .println(
-              Redaction.redact(
-                  "microrunner " + commandLine.getCommandName() + ": " + kind + message));
+              redactor.redact(
+                  "microrunner "
+                      + commandLine.getCommandName()
+                      + ": "
+                      + describe(failure, commandLine)));
       if (Logging.stackTraces()) {
-        java.io.StringWriter trace = new java.io.StringWriter();
-        failure.printStackTrace(new java.io.PrintWriter(trace));
-        commandLine.getErr().print(Redaction.redact(trace.toString()));
+        StringWriter trace = new StringWriter();
+        failure.printStackTrace(new PrintWriter(trace));
+        commandLine.getErr().print(redactor.redact(trace.toString()));
       }
       commandLine.getErr().flush();
       return exitCode(failure);
     }
+  }
+
+  /** What failed, in the command line's terms: an invalid setting is named by its option. */
+  static String describe(Exception failure, CommandLine commandLine) {
+    if (failure instanceof InvalidSettingException invalid) {
+      return "invalid " + option(invalid.setting(), commandLine) + ": " + invalid.problem();
+    }
+    String message = failure.getMessage();
+    if (message == null || message.isBlank()) {
+      message = failure.getClass().getSimpleName();
+    }
+    if (failure instanceof GitHubException) {
+      return "GitHub: " + message;
+    }
+    return failure instanceof IllegalArgumentException ? "invalid setting: " + message : message;
+  }
+
+  /**
+   * The options that give a setting, e.g. {@code -c/--cpus} for {@code cpus}: the command's own, or
+   * the runner options the orchestrator takes after {@code --}.
+   */
+  static String option(String setting, CommandLine commandLine) {
+    for (CommandSpec spec :
+        new CommandSpec[] {
+          commandLine.getCommandSpec(), new CommandLine(new RunnerCommand()).getCommandSpec()
+        }) {
+      Optional<OptionSpec> option = Optional.ofNullable(spec.findOption("--" + setting));
+      if (option.isPresent()) {
+        return String.join("/", option.get().names());
+      }
+    }
+    return setting;
   }
 }

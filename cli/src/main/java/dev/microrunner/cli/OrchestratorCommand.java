@@ -1,9 +1,9 @@
 package dev.microrunner.cli;
 
+import dev.microrunner.loop.LoopEvent.Ended;
 import dev.microrunner.loop.Orchestrator;
 import dev.microrunner.loop.OrchestratorConfig;
-import dev.microrunner.loop.Redaction;
-import dev.microrunner.loop.RunnerLoop;
+import dev.microrunner.loop.Redactor;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -123,7 +123,7 @@ public final class OrchestratorCommand implements Callable<Integer> {
     boolean isolation =
         !noIsolation && !"0".equals(environment.getOrDefault("ORCHESTRATOR_ISOLATION", "1").trim());
     OrchestratorConfig config =
-        OrchestratorConfig.builder(runner.toConfig(environment))
+        OrchestratorConfig.builder(runner.toConfig(environment, logging.redactor()))
             .loops(loops)
             .prefix(prefix)
             .isolation(isolation)
@@ -134,30 +134,31 @@ public final class OrchestratorCommand implements Callable<Integer> {
             .baseDirectory(Optional.ofNullable(baseDirectory))
             .stateDirectory(stateDirectory.resolve(environment))
             .build();
-    return runUntilDone(Orchestrator.builder(config).build());
+    return runUntilDone(
+        Orchestrator.builder(config).redactor(logging.redactor()).build(), logging.redactor());
   }
 
   /**
    * Runs the orchestrator with SIGINT/SIGTERM handlers (the first stops gracefully, the second
    * skips the grace period) and maps its result to an exit status.
    */
-  static int runUntilDone(Orchestrator orchestrator) throws Exception {
+  static int runUntilDone(Orchestrator orchestrator, Redactor redactor) throws Exception {
     Signals.onTermination(orchestrator::stop);
     Orchestrator.Result result = orchestrator.run();
-    Optional<RunnerLoop.Outcome> refused = result.authenticationFailure();
+    Optional<Ended> refused = result.refusal();
     if (refused.isPresent()) {
       System.err.println(
-          Redaction.redact(
+          redactor.redact(
               "microrunner: GitHub refused loop "
                   + refused.get().loop()
                   + ": "
                   + refused.get().failure().map(Throwable::getMessage).orElse("no details")));
       return ExitCodes.GITHUB_REFUSED;
     }
-    Optional<RunnerLoop.Outcome> failed = result.failure();
+    Optional<Ended> failed = result.failure();
     if (failed.isPresent()) {
       System.err.println(
-          Redaction.redact(
+          redactor.redact(
               "microrunner: loop "
                   + failed.get().loop()
                   + " failed: "

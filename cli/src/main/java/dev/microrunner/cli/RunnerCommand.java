@@ -4,9 +4,10 @@ import dev.microrunner.github.GitHubException;
 import dev.microrunner.github.GitHubTarget;
 import dev.microrunner.github.RunnerScope;
 import dev.microrunner.handshake.LoopSecret;
+import dev.microrunner.loop.InvalidSettingException;
 import dev.microrunner.loop.Orchestrator;
 import dev.microrunner.loop.OrchestratorConfig;
-import dev.microrunner.loop.Redaction;
+import dev.microrunner.loop.Redactor;
 import dev.microrunner.loop.RegistrationMode;
 import dev.microrunner.loop.RunnerConfig;
 import dev.microrunner.vm.Mount;
@@ -273,62 +274,87 @@ public final class RunnerCommand implements Callable<Integer> {
     Map<String, String> environment = System.getenv();
     logging.apply("RUNNER", environment);
     OrchestratorConfig config =
-        OrchestratorConfig.builder(toConfig(environment))
+        OrchestratorConfig.builder(toConfig(environment, logging.redactor()))
             .loops(1)
             .firstLoop(loop)
             .prefix(prefix)
             .runtime(runtime)
             .stateDirectory(stateDirectory.resolve(environment))
             .build();
-    return OrchestratorCommand.runUntilDone(Orchestrator.builder(config).build());
+    return OrchestratorCommand.runUntilDone(
+        Orchestrator.builder(config).redactor(logging.redactor()).build(), logging.redactor());
   }
 
-  /** The loop configuration these options describe. */
-  RunnerConfig toConfig(Map<String, String> environment) throws GitHubException {
+  /**
+   * The loop configuration these options describe. The secrets among them (token, loop secret) go
+   * into {@code redactor}.
+   */
+  RunnerConfig toConfig(Map<String, String> environment, Redactor redactor) throws GitHubException {
     if (principal == null || principal.isBlank()) {
-      throw new IllegalArgumentException(
-          "the principal is missing: give -p OWNER/REPO, ORG or ENTERPRISE (RUNNER_PRINCIPAL)");
+      throw new InvalidSettingException(
+          "principal", "is missing: give OWNER/REPO, ORG or ENTERPRISE (RUNNER_PRINCIPAL)");
     }
     Optional<LoopSecret> loopSecret = Optional.empty();
     String secretValue = secret != null ? secret : environment.get("RUNNER_SECRET");
     if (secretValue != null && !secretValue.isBlank()) {
-      Redaction.register(secretValue);
-      loopSecret = Optional.of(LoopSecret.of(secretValue.strip()));
+      redactor.add(secretValue);
+      try {
+        loopSecret = Optional.of(LoopSecret.of(secretValue.strip()));
+      } catch (IllegalArgumentException e) {
+        throw new InvalidSettingException(
+            "secret", "(RUNNER_SECRET) is not usable: " + e.getMessage(), e);
+      }
     }
     List<String> mountSpecs = new ArrayList<>(mounts);
     String mountVariable = environment.get("RUNNER_MOUNT");
     if (mounts.isEmpty() && mountVariable != null && !mountVariable.isBlank()) {
       mountSpecs.addAll(Arrays.asList(mountVariable.trim().split("\\s+")));
     }
-    return RunnerConfig.builder()
-        .target(GitHubTarget.of(github))
-        .scope(RunnerScope.of(scope, principal))
-        .credentials(credentials.resolve(environment))
-        .registration(RegistrationMode.parse(registration))
-        .group(group)
-        .labels(labels == null || labels.isBlank() ? List.of() : splitLabels(labels))
-        .namePrefix(namePrefix == null ? "" : namePrefix)
-        .image(image)
-        .pull(parsePull(pull))
-        .cpus(cpus)
-        .memoryMib(memory)
-        .dns(dns)
-        .mounts(mountSpecs.stream().map(RunnerCommand::parseMount).toList())
-        .entrypoint(entrypoint)
-        .developmentDirectory(Optional.ofNullable(developmentDirectory).filter(d -> !d.isBlank()))
-        .agentDistribution(
-            Optional.ofNullable(agentDistribution).or(RunnerCommand::runningJarDirectory))
-        .user(user)
-        .update(update || isTrue(environment.get("RUNNER_UPDATE")))
-        .repeat(repeat)
-        .lifetime(Optional.ofNullable(lifetime).map(Duration::ofSeconds))
-        .grace(Duration.ofSeconds(grace))
-        .registrationTimeout(Duration.ofSeconds(registrationTimeout))
-        .secret(loopSecret)
-        .guestEnvironment(guestEnvironment)
-        .network(Optional.ofNullable(network).filter(n -> !n.isBlank()))
-        .prefetch(prefetch)
-        .build();
+    List<Mount> parsedMounts = mountSpecs.stream().map(RunnerCommand::parseMount).toList();
+    List<String> command = List.of(entrypoint.trim().split("\\s+"));
+    RunnerConfig.Builder config =
+        RunnerConfig.builder()
+            .target(GitHubTarget.of(github))
+            .scope(RunnerScope.of(scope, principal))
+            .credentials(credentials.resolve(environment, redactor))
+            .registration(RegistrationMode.parse(registration))
+            .group(group)
+            .labels(labels == null || labels.isBlank() ? List.of() : splitLabels(labels))
+            .namePrefix(namePrefix == null ? "" : namePrefix)
+            .pull(parsePull(pull))
+            .vm(
+                vm -> {
+                  vm.image(image)
+                      .cpus(cpus)
+                      .memoryMib(memory)
+                      .dns(dns)
+                      .entrypoint(command.get(0))
+                      .args(command.subList(1, command.size()))
+                      .environment(guestEnvironment);
+                  parsedMounts.forEach(vm::mount);
+                  Optional.ofNullable(network).filter(n -> !n.isBlank()).ifPresent(vm::network);
+                })
+            .user(user)
+            .update(update || isTrue(environment.get("RUNNER_UPDATE")))
+            .repeat(repeat)
+            .lifetime(Optional.ofNullable(lifetime).map(Duration::ofSeconds))
+            .grace(Duration.ofSeconds(grace))
+            .registrationTimeout(Duration.ofSeconds(registrationTimeout))
+            .secret(loopSecret)
+            .prefetch(prefetch);
+    if (developmentDirectory != null && !developmentDirectory.isBlank()) {
+      Path distribution =
+          Optional.ofNullable(agentDistribution)
+              .or(RunnerCommand::runningJarDirectory)
+              .orElseThrow(
+                  // Caught here, not when the first VM starts: the loop would back off forever.
+                  () ->
+                      new InvalidSettingException(
+                          "agent-dist",
+                          "is needed by -D: the directory of microrunner.jar and agent"));
+      config.agentFromHost(distribution, developmentDirectory);
+    }
+    return config.build();
   }
 
   private static List<String> splitLabels(String labels) {
@@ -339,8 +365,8 @@ public final class RunnerCommand implements Callable<Integer> {
     try {
       return PullPolicy.valueOf(value.trim().toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(
-          "--pull must be missing, always or never, not '" + value + "'", e);
+      throw new InvalidSettingException(
+          "pull", "must be missing, always or never, not '" + value + "'", e);
     }
   }
 
@@ -349,16 +375,16 @@ public final class RunnerCommand implements Callable<Integer> {
     if (parts.length < 2
         || parts.length > 3
         || (parts.length == 3 && !parts[2].equals("ro") && !parts[2].equals("rw"))) {
-      throw new IllegalArgumentException(
-          "mount (-M) '" + spec + "' must be HOST:VM or HOST:VM:ro, with absolute paths");
+      throw new InvalidSettingException(
+          "mount", "'" + spec + "' must be HOST:VM or HOST:VM:ro, with absolute paths");
     }
     Path host = Path.of(parts[0]);
     if (!host.isAbsolute() || !parts[1].startsWith("/")) {
-      throw new IllegalArgumentException(
-          "mount (-M) '" + spec + "' must use absolute paths on both sides");
+      throw new InvalidSettingException(
+          "mount", "'" + spec + "' must use absolute paths on both sides");
     }
     if (!Files.exists(host)) {
-      throw new IllegalArgumentException("mount (-M) '" + spec + "': " + host + " does not exist");
+      throw new InvalidSettingException("mount", "'" + spec + "': " + host + " does not exist");
     }
     return new Mount(host, parts[1], parts.length == 3 && parts[2].equals("ro"));
   }

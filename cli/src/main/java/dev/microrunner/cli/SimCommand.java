@@ -7,7 +7,6 @@ import dev.microrunner.github.sim.GitHubSimulator;
 import dev.microrunner.github.sim.SimJob;
 import dev.microrunner.github.sim.SimulatedRunnerDistribution;
 import dev.microrunner.github.sim.SimulatorOptions;
-import dev.microrunner.loop.Redaction;
 import java.io.PrintWriter;
 import java.math.BigDecimal;
 import java.nio.file.Path;
@@ -134,7 +133,7 @@ public final class SimCommand implements Callable<Integer> {
         out.println("TOKEN_FILE=" + file);
       }
       for (String token : tokens) {
-        Redaction.register(token);
+        logging.redactor().add(token);
         sim.acceptToken(token);
       }
       for (int i = 1; i <= jobs; i++) {

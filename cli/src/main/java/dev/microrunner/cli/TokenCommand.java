@@ -57,7 +57,7 @@ public final class TokenCommand implements Callable<Integer> {
         GitHubRunnerClient.builder(
                 GitHubTarget.of(github),
                 RunnerScope.of(scope, principal),
-                credentials.resolve(environment))
+                credentials.resolve(environment, logging.redactor()))
             .build()) {
       spec.commandLine().getOut().println(client.createRegistrationToken().token().reveal());
       spec.commandLine().getOut().flush();

@@ -1,6 +1,7 @@
 package dev.microrunner.loop;
 
 import dev.microrunner.handshake.RunnerId;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
@@ -8,72 +9,143 @@ import java.util.OptionalInt;
 
 /**
  * Something that happened in a runner loop, stamped with wall-clock time and a monotonic reading
- * ({@link System#nanoTime()}) so that listeners can measure gaps precisely.
- *
- * @param kind what happened
- * @param loop the loop number
- * @param runner the runner concerned, absent for loop-level events
- * @param time when it happened (wall clock)
- * @param nanoTime when it happened ({@link System#nanoTime()})
- * @param exitStatus the VM's exit status, for {@link Kind#VM_EXITED} only
- * @param detail a short human-readable note, never a secret (may be empty)
+ * (the loop's {@link LoopTime}) so that listeners can measure gaps precisely. Each kind is a record
+ * of its own; a listener switches on the type. Nothing in an event is a secret.
  */
-public record LoopEvent(
-    Kind kind,
-    int loop,
-    Optional<RunnerId> runner,
-    Instant time,
-    long nanoTime,
-    OptionalInt exitStatus,
-    String detail) {
+public sealed interface LoopEvent {
 
-  /** The kinds of event, in the order they happen for one runner. */
-  public enum Kind {
-    /** The loop thread started. */
-    LOOP_STARTED,
-    /** A runner id exists and its registration (JIT config or token) was obtained. */
-    RUNNER_CREATED,
-    /** The VM for the runner was started. */
-    VM_STARTED,
-    /** The agent published {@code <id>.tkn}: the runner is registered. */
-    REGISTERED,
-    /** The VM ended; {@link #exitStatus()} holds its status when known. */
-    VM_EXITED,
-    /** The runner's registration is gone from GitHub (removed by the host or already gone). */
-    REGISTRATION_REMOVED,
-    /** Something failed; the loop backs off for the time in {@link #detail()}. */
-    BACKING_OFF,
-    /** The loop ended; {@link #detail()} holds the reason. */
-    LOOP_ENDED
+  /** The loop number. */
+  int loop();
+
+  /** When it happened (wall clock). */
+  Instant time();
+
+  /** When it happened, in nanoseconds of the loop's monotonic clock. */
+  long nanoTime();
+
+  /** An event about one runner, in the order they happen for it. */
+  sealed interface RunnerEvent extends LoopEvent {
+    RunnerId runner();
   }
 
-  public LoopEvent {
-    Objects.requireNonNull(kind, "kind");
-    Objects.requireNonNull(runner, "runner");
-    Objects.requireNonNull(time, "time");
-    Objects.requireNonNull(exitStatus, "exitStatus");
-    Objects.requireNonNull(detail, "detail");
+  /** The loop thread started. */
+  record Started(int loop, Instant time, long nanoTime) implements LoopEvent {
+    public Started {
+      Objects.requireNonNull(time, "time");
+    }
   }
 
-  static LoopEvent of(Kind kind, int loop, RunnerId runner, String detail) {
-    return new LoopEvent(
-        kind,
-        loop,
-        Optional.ofNullable(runner),
-        Instant.now(),
-        System.nanoTime(),
-        OptionalInt.empty(),
-        detail);
+  /** A runner id exists and its registration (JIT config or token) was obtained at GitHub. */
+  record RunnerCreated(int loop, RunnerId runner, String name, Instant time, long nanoTime)
+      implements RunnerEvent {
+    public RunnerCreated {
+      Objects.requireNonNull(runner, "runner");
+      Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(time, "time");
+    }
   }
 
-  static LoopEvent exited(int loop, RunnerId runner, Optional<Integer> status) {
-    return new LoopEvent(
-        Kind.VM_EXITED,
-        loop,
-        Optional.of(runner),
-        Instant.now(),
-        System.nanoTime(),
-        status.map(OptionalInt::of).orElse(OptionalInt.empty()),
-        status.map(s -> "exit status " + s).orElse("exit status unknown"));
+  /** The runner's VM started. */
+  record VmStarted(int loop, RunnerId runner, String vmName, Instant time, long nanoTime)
+      implements RunnerEvent {
+    public VmStarted {
+      Objects.requireNonNull(runner, "runner");
+      Objects.requireNonNull(vmName, "vmName");
+      Objects.requireNonNull(time, "time");
+    }
+  }
+
+  /** The agent published {@code <id>.tkn}: the runner is registered. */
+  record Registered(int loop, RunnerId runner, String name, Instant time, long nanoTime)
+      implements RunnerEvent {
+    public Registered {
+      Objects.requireNonNull(runner, "runner");
+      Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(time, "time");
+    }
+  }
+
+  /**
+   * The runner's VM ended.
+   *
+   * @param exitStatus its exit status, when the runtime knows it
+   */
+  record VmExited(int loop, RunnerId runner, OptionalInt exitStatus, Instant time, long nanoTime)
+      implements RunnerEvent {
+    public VmExited {
+      Objects.requireNonNull(runner, "runner");
+      Objects.requireNonNull(exitStatus, "exitStatus");
+      Objects.requireNonNull(time, "time");
+    }
+  }
+
+  /**
+   * The runner's registration is gone from GitHub.
+   *
+   * @param byHost true when the host removed it, false when GitHub no longer had it (the runner
+   *     removed itself after its job, as ephemeral runners do)
+   */
+  record RegistrationRemoved(int loop, RunnerId runner, boolean byHost, Instant time, long nanoTime)
+      implements RunnerEvent {
+    public RegistrationRemoved {
+      Objects.requireNonNull(runner, "runner");
+      Objects.requireNonNull(time, "time");
+    }
+  }
+
+  /**
+   * Something failed; the loop waits {@code delay} before it tries again.
+   *
+   * @param reason what failed, printable and with every known secret masked
+   * @param failuresInARow how many iterations failed since the last registered runner
+   */
+  record BackingOff(
+      int loop, Duration delay, String reason, int failuresInARow, Instant time, long nanoTime)
+      implements LoopEvent {
+    public BackingOff {
+      Objects.requireNonNull(delay, "delay");
+      Objects.requireNonNull(reason, "reason");
+      Objects.requireNonNull(time, "time");
+    }
+  }
+
+  /**
+   * The loop ended; also what {@link RunnerLoop#run()} returns.
+   *
+   * @param runners how many runners registered during the loop
+   * @param failure what ended it, for {@link EndReason#GITHUB_REFUSED} and {@link EndReason#FAILED}
+   */
+  record Ended(
+      int loop,
+      EndReason reason,
+      int runners,
+      Optional<Exception> failure,
+      Instant time,
+      long nanoTime)
+      implements LoopEvent {
+    public Ended {
+      Objects.requireNonNull(reason, "reason");
+      Objects.requireNonNull(failure, "failure");
+      Objects.requireNonNull(time, "time");
+    }
+  }
+
+  /** Why a loop ended. */
+  enum EndReason {
+    /** It created the runners it was asked for (the repeat count). */
+    COMPLETED,
+    /** A VM's agent wrote the secret into {@code .brk}. */
+    BREAK,
+    /** Its lifetime ran out. */
+    LIFETIME,
+    /** It was asked to stop (signal, orchestrator shutdown). */
+    STOPPED,
+    /**
+     * GitHub refused the credentials, the scope or a request ({@link
+     * dev.microrunner.github.GitHubException#isRefusal()}).
+     */
+    GITHUB_REFUSED,
+    /** Something else made it give up. */
+    FAILED
   }
 }

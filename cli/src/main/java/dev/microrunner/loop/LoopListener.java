@@ -2,9 +2,8 @@ package dev.microrunner.loop;
 
 /**
  * Receives the events of every runner loop. Called on the loop's own threads (and on background
- * threads for {@link LoopEvent.Kind#RUNNER_CREATED} and {@link
- * LoopEvent.Kind#REGISTRATION_REMOVED}): keep it fast and thread-safe; an exception it throws is
- * logged and otherwise ignored.
+ * threads for {@link LoopEvent.RunnerCreated} and {@link LoopEvent.RegistrationRemoved}): keep it
+ * fast and thread-safe; an exception it throws is logged and otherwise ignored.
  */
 @FunctionalInterface
 public interface LoopListener {

@@ -4,6 +4,9 @@ import dev.microrunner.github.GitHubException;
 import dev.microrunner.github.GitHubRunnerClient;
 import dev.microrunner.handshake.HostLoopDirectory;
 import dev.microrunner.handshake.LoopSecret;
+import dev.microrunner.loop.LoopEvent.EndReason;
+import dev.microrunner.loop.LoopEvent.Ended;
+import dev.microrunner.loop.LoopEvent.Registered;
 import dev.microrunner.loop.internal.InstanceJournal;
 import dev.microrunner.loop.internal.Registrar;
 import dev.microrunner.vm.Availability;
@@ -20,6 +23,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -59,26 +63,24 @@ public final class Orchestrator {
    *
    * @param loops one outcome per loop that started
    */
-  public record Result(List<RunnerLoop.Outcome> loops) {
+  public record Result(List<Ended> loops) {
     public Result {
       loops = List.copyOf(loops);
     }
 
     /** The first loop that GitHub refused, if any. */
-    public Optional<RunnerLoop.Outcome> authenticationFailure() {
-      return loops.stream()
-          .filter(o -> o.reason() == RunnerLoop.EndReason.AUTHENTICATION_FAILED)
-          .findFirst();
+    public Optional<Ended> refusal() {
+      return loops.stream().filter(o -> o.reason() == EndReason.GITHUB_REFUSED).findFirst();
     }
 
     /** The first loop that failed otherwise, if any. */
-    public Optional<RunnerLoop.Outcome> failure() {
-      return loops.stream().filter(o -> o.reason() == RunnerLoop.EndReason.FAILED).findFirst();
+    public Optional<Ended> failure() {
+      return loops.stream().filter(o -> o.reason() == EndReason.FAILED).findFirst();
     }
 
     /** Runners registered over all loops. */
     public int runners() {
-      return loops.stream().mapToInt(RunnerLoop.Outcome::runners).sum();
+      return loops.stream().mapToInt(Ended::runners).sum();
     }
   }
 
@@ -86,6 +88,8 @@ public final class Orchestrator {
   private final LoopListener listener;
   private final Optional<MicroVmRuntime> givenRuntime;
   private final Optional<GitHubRunnerClient> givenGitHub;
+  private final Redactor redactor;
+  private final LoopTime time;
   private final VmOwner owner;
   private final Object lock = new Object();
   private final List<StartedLoop> started = new ArrayList<>();
@@ -99,6 +103,8 @@ public final class Orchestrator {
     this.listener = builder.listener;
     this.givenRuntime = Optional.ofNullable(builder.runtime);
     this.givenGitHub = Optional.ofNullable(builder.github);
+    this.redactor = builder.redactor;
+    this.time = builder.time;
     this.owner = VmOwner.forThisProcess(config.prefix());
   }
 
@@ -167,7 +173,8 @@ public final class Orchestrator {
       baseDirectory = createBaseDirectory();
       InstanceJournal journal =
           InstanceJournal.create(config.stateDirectory(), owner, baseDirectory);
-      Registrar registrar = new Registrar(github, config.runner(), groupId, journal);
+      Registrar registrar =
+          new Registrar(github, config.runner(), groupId, journal, redactor, time);
       Result result;
       try {
         result = runLoops(runtime, registrar, background);
@@ -198,7 +205,7 @@ public final class Orchestrator {
     RuntimeOptions options =
         RuntimeOptions.builder(owner, config.stateDirectory().resolve("vm"))
             .environment(config.runtimeEnvironment())
-            .redactor(Redaction::redact)
+            .redactor(redactor::redact)
             .build();
     MicroVmRuntime runtime;
     try {
@@ -271,10 +278,10 @@ public final class Orchestrator {
 
   private void pullOnce(MicroVmRuntime runtime) throws RuntimeUnavailableException {
     try {
-      runtime.pull(config.runner().image(), config.runner().pull());
+      runtime.pull(config.runner().vm().image(), config.runner().pull());
     } catch (VmException e) {
       throw new RuntimeUnavailableException(
-          "cannot pull image " + config.runner().image() + ": " + e.getMessage(), e);
+          "cannot pull image " + config.runner().vm().image() + ": " + e.getMessage(), e);
     }
   }
 
@@ -293,9 +300,13 @@ public final class Orchestrator {
         runtime.isolation() == Isolation.NONE
             ? System.getProperty("user.name")
             : config.runner().user();
+    RunnerLoop.Shared shared =
+        new RunnerLoop.Shared(
+            runtime, registrar, config.prefix(), guestUser, background, time, redactor);
     List<StartedLoop> all = new ArrayList<>();
+    config.runner().secret().ifPresent(secret -> redactor.add(secret.reveal()));
     try {
-      startLoops(runtime, registrar, background, guestUser, all);
+      startLoops(shared, all);
     } catch (IOException | RuntimeException | InterruptedException e) {
       // The loops already running must end before their directories can go.
       stop(false);
@@ -304,19 +315,14 @@ public final class Orchestrator {
       }
       throw e;
     }
-    List<RunnerLoop.Outcome> outcomes = new ArrayList<>();
+    List<Ended> outcomes = new ArrayList<>();
     for (StartedLoop loop : all) {
       outcomes.add(loop.awaitOutcome());
     }
     return new Result(outcomes);
   }
 
-  private void startLoops(
-      MicroVmRuntime runtime,
-      Registrar registrar,
-      ExecutorService background,
-      String guestUser,
-      List<StartedLoop> all)
+  private void startLoops(RunnerLoop.Shared shared, List<StartedLoop> all)
       throws IOException, InterruptedException {
     Deque<StartedLoop> starting = new ArrayDeque<>();
     for (int i = 0; i < config.loops() && !stopping; i++) {
@@ -324,8 +330,9 @@ public final class Orchestrator {
       if (config.isolation()) {
         while (starting.size() >= config.parallelStart() && !stopping) {
           StartedLoop oldest = starting.poll();
-          if (!oldest.firstRegistration.await(
-              Math.max(0, oldest.startDeadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+          Duration left =
+              Duration.ofNanos(Math.max(0, oldest.startDeadlineNanos - time.nanoTime()));
+          if (!time.await(oldest.firstRegistration, left)) {
             LOG.warn(
                 "Loop {} has not registered a runner within {} s; starting the next loop anyway",
                 oldest.loop.loop(),
@@ -333,7 +340,7 @@ public final class Orchestrator {
           }
         }
       } else if (i > 0) {
-        stopSignal.await(config.isolationOffDelay().toMillis(), TimeUnit.MILLISECONDS);
+        time.await(stopSignal, config.isolationOffDelay());
       }
       if (stopping) {
         break;
@@ -343,43 +350,38 @@ public final class Orchestrator {
               ? baseDirectory.resolve(String.format("%s-%03d", config.prefix(), number))
               : baseDirectory.resolve(config.prefix() + "-shared");
       HostLoopDirectory loopDirectory = HostLoopDirectory.create(directory, number);
-      LoopSecret secret = config.runner().secret().orElseGet(LoopSecret::generate);
-      Redaction.register(secret.reveal());
+      // A secret of the configuration serves every loop; a generated one only this loop.
+      Optional<LoopSecret> generated =
+          config.runner().secret().isPresent()
+              ? Optional.empty()
+              : Optional.of(LoopSecret.generate());
+      LoopSecret secret = generated.orElseGet(() -> config.runner().secret().orElseThrow());
+      redactor.add(secret.reveal());
       CountDownLatch firstRegistration = new CountDownLatch(1);
       LoopListener loopListener =
           event -> {
-            if (event.kind() == LoopEvent.Kind.LOOP_ENDED
-                && event.detail().equals(RunnerLoop.EndReason.AUTHENTICATION_FAILED.name())
-                && !stopping) {
-              // Every loop uses the same credentials: end the others now rather than when
-              // their current jobs end, and start no further loop.
-              LOG.error("GitHub refused loop {}; stopping every loop", event.loop());
-              stop(false);
+            if (event instanceof Ended ended) {
+              if (ended.reason() == EndReason.GITHUB_REFUSED && !stopping) {
+                // Every loop uses the same credentials: end the others now rather than when
+                // their current jobs end, and start no further loop.
+                LOG.error("GitHub refused loop {}; stopping every loop", event.loop());
+                stop(false);
+              }
+              generated.ifPresent(s -> redactor.forget(s.reveal()));
             }
-            if (event.kind() == LoopEvent.Kind.REGISTERED
-                || event.kind() == LoopEvent.Kind.LOOP_ENDED) {
+            if (event instanceof Registered || event instanceof Ended) {
               firstRegistration.countDown();
             }
             listener.onEvent(event);
           };
       RunnerLoop loop =
-          new RunnerLoop(
-              number,
-              config.runner(),
-              loopDirectory,
-              runtime,
-              registrar,
-              secret,
-              config.prefix(),
-              guestUser,
-              loopListener,
-              background);
+          new RunnerLoop(number, config.runner(), loopDirectory, secret, loopListener, shared);
       StartedLoop startedLoop =
           new StartedLoop(
               loop,
               loopDirectory,
               firstRegistration,
-              System.nanoTime() + config.startTimeout().toNanos());
+              time.nanoTime() + config.startTimeout().toNanos());
       synchronized (lock) {
         if (stopping) {
           break;
@@ -464,7 +466,7 @@ public final class Orchestrator {
     final CountDownLatch firstRegistration;
     final long startDeadlineNanos;
     final Thread thread;
-    volatile RunnerLoop.Outcome outcome;
+    volatile Ended outcome;
 
     StartedLoop(
         RunnerLoop loop,
@@ -478,7 +480,7 @@ public final class Orchestrator {
       this.thread = new Thread(() -> outcome = loop.run(), "loop-" + loop.loop());
     }
 
-    RunnerLoop.Outcome awaitOutcome() throws InterruptedException {
+    Ended awaitOutcome() throws InterruptedException {
       thread.join();
       return outcome;
     }
@@ -490,6 +492,8 @@ public final class Orchestrator {
     private LoopListener listener = LoopListener.none();
     private MicroVmRuntime runtime;
     private GitHubRunnerClient github;
+    private Redactor redactor = new Redactor();
+    private LoopTime time = LoopTime.SYSTEM;
 
     private Builder(OrchestratorConfig config) {
       this.config = Objects.requireNonNull(config, "config");
@@ -509,6 +513,21 @@ public final class Orchestrator {
     /** Uses this client instead of creating one from the configuration; it is not closed. */
     public Builder github(GitHubRunnerClient github) {
       this.github = github;
+      return this;
+    }
+
+    /**
+     * Masks the loops' secrets with this redactor, which the caller may share with its own log
+     * output; by default the orchestrator has one of its own.
+     */
+    public Builder redactor(Redactor redactor) {
+      this.redactor = Objects.requireNonNull(redactor, "redactor");
+      return this;
+    }
+
+    /** The clock and waits of the loops; {@link LoopTime#SYSTEM} unless a test skips time. */
+    public Builder time(LoopTime time) {
+      this.time = Objects.requireNonNull(time, "time");
       return this;
     }
 

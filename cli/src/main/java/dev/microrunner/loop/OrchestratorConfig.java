@@ -8,14 +8,15 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * How the orchestrator runs its loops.
+ * How the orchestrator runs its loops. Invalid values raise an {@link InvalidSettingException}
+ * naming the setting.
  *
- * @param loops how many runner loops ({@code -n})
+ * @param loops how many runner loops
  * @param firstLoop the number of the first loop (loops are numbered from it)
- * @param prefix the VM name prefix ({@code -p}); also what crash recovery matches on
+ * @param prefix the VM name prefix; also what crash recovery matches on
  * @param isolation one directory per loop (default); without it all loops share one directory and
  *     start {@code isolationOffDelay} apart
- * @param isolationOffDelay the delay between loop starts without isolation ({@code -s})
+ * @param isolationOffDelay the delay between loop starts without isolation
  * @param parallelStart how many loops may be starting (not yet registered) at once; 1 keeps the
  *     earlier behaviour: loop i+1 starts once loop i's first runner registered
  * @param startTimeout how long a starting loop may hold back the next ones
@@ -44,32 +45,32 @@ public record OrchestratorConfig(
 
   public OrchestratorConfig {
     if (loops < 1) {
-      throw new IllegalArgumentException("number of loops (-n) must be at least 1, not " + loops);
+      throw new InvalidSettingException("loops", "must be at least 1, not " + loops);
     }
     if (firstLoop < 1) {
-      throw new IllegalArgumentException("loop number must be at least 1, not " + firstLoop);
+      throw new InvalidSettingException("loop", "must be at least 1, not " + firstLoop);
     }
     if (prefix == null || !prefix.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")) {
-      throw new IllegalArgumentException(
-          "prefix (-p) must be 1 to 40 letters, digits, '.', '_' or '-', starting with a letter or"
-              + " digit, not '"
+      throw new InvalidSettingException(
+          "prefix",
+          "must be 1 to 40 letters, digits, '.', '_' or '-', starting with a letter or digit, not '"
               + prefix
               + "'");
     }
-    Objects.requireNonNull(isolationOffDelay, "isolationOffDelay");
+    Objects.requireNonNull(isolationOffDelay, "sleep");
     if (isolationOffDelay.isNegative()) {
-      throw new IllegalArgumentException("sleep between loop starts (-s) must not be negative");
+      throw new InvalidSettingException("sleep", "must not be negative");
     }
     if (parallelStart < 1) {
-      throw new IllegalArgumentException(
-          "--parallel-start must be at least 1, not " + parallelStart);
+      throw new InvalidSettingException(
+          "parallel-start", "must be at least 1, not " + parallelStart);
     }
-    Objects.requireNonNull(startTimeout, "startTimeout");
+    Objects.requireNonNull(startTimeout, "start-timeout");
     if (startTimeout.isNegative() || startTimeout.isZero()) {
-      throw new IllegalArgumentException("--start-timeout must be positive");
+      throw new InvalidSettingException("start-timeout", "must be positive");
     }
     if (runtime == null || runtime.isBlank()) {
-      throw new IllegalArgumentException("runtime (-R) must not be empty");
+      throw new InvalidSettingException("runtime", "must not be empty");
     }
     runtimeEnvironment = Map.copyOf(runtimeEnvironment);
     Objects.requireNonNull(baseDirectory, "baseDirectory");

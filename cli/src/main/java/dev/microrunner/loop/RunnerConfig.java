@@ -4,21 +4,24 @@ import dev.microrunner.github.Credentials;
 import dev.microrunner.github.GitHubTarget;
 import dev.microrunner.github.RunnerScope;
 import dev.microrunner.handshake.LoopSecret;
+import dev.microrunner.vm.InvalidSpecException;
 import dev.microrunner.vm.Mount;
 import dev.microrunner.vm.PullPolicy;
+import dev.microrunner.vm.VmSpec;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
- * What every runner of a loop looks like and how the loop behaves. Built with {@link #builder()};
- * the orchestrator hands the same configuration to each of its loops.
+ * What every runner of a loop looks like and how the loop behaves: how runners register at GitHub,
+ * the VM they run in (a {@link VmSpec} template that each runner's VM is made from), and the loop's
+ * policy. Built with {@link #builder()}; the orchestrator hands the same configuration to each of
+ * its loops. Invalid values raise an {@link InvalidSettingException} naming the setting.
  *
  * @param target the GitHub server
  * @param scope the repository, organisation or enterprise the runners serve
@@ -28,29 +31,18 @@ import java.util.Optional;
  * @param labels the runner labels; empty means {@code self-hosted,krun,<distro>}
  * @param namePrefix runner names are {@code <namePrefix>-<runner id>}; empty means {@code
  *     <distro>-krun}
- * @param image the OCI image of the VMs
- * @param pull when to pull the image, once when the loop starts (never per iteration)
- * @param cpus vCPUs per VM
- * @param memoryMib memory per VM, MiB
- * @param dns the DNS server in the VM
- * @param mounts extra mounts ({@code -M})
- * @param entrypoint the command the VM runs, with leading arguments separated by spaces (e.g.
- *     {@code /opt/microrunner/bin/microrunner agent}); then come {@code -E <env file> -k <token
- *     file>}
- * @param developmentDirectory {@code -D}: where the host's agent distribution is mounted read-only,
- *     the entrypoint then being {@code <dir>/agent}
- * @param agentDistribution the host directory holding {@code microrunner.jar} and {@code agent},
- *     for {@code developmentDirectory}
  * @param user the user that runs the runner inside the VM
  * @param update let the runner update itself
+ * @param workFolder the runner's work folder, runner default when absent
+ * @param vm the VM of every runner: image, size, mounts, entrypoint and its leading arguments (the
+ *     loop adds the {@code /_environment} mount and {@code -E <env file> -k <token file>}), network
+ *     and environment (never a secret); its name is replaced per runner
+ * @param pull when to pull the image, once when the loop starts (never per iteration)
  * @param repeat how many runners the loop creates before it ends; negative means forever
- * @param lifetime end the loop after this long ({@code -k})
+ * @param lifetime end the loop after this long
  * @param grace how long a VM has to end after {@code .trm} before it is stopped
  * @param registrationTimeout how long a VM may take to publish {@code .tkn}
  * @param secret the loop secret; absent means a fresh random one per loop
- * @param guestEnvironment extra environment of the VM's entrypoint; never put a secret here
- * @param network the VM network (e.g. {@code host}), runtime default when absent
- * @param workFolder the runner's work folder, runner default when absent
  * @param backoff the back-off after failed iterations
  * @param prefetch at most this many registrations prepared ahead; the loop uses one while VMs
  *     outlive a GitHub call, more only while it has to wait for GitHub
@@ -63,25 +55,16 @@ public record RunnerConfig(
     String group,
     List<String> labels,
     String namePrefix,
-    String image,
-    PullPolicy pull,
-    int cpus,
-    int memoryMib,
-    String dns,
-    List<Mount> mounts,
-    String entrypoint,
-    Optional<String> developmentDirectory,
-    Optional<Path> agentDistribution,
     String user,
     boolean update,
+    Optional<String> workFolder,
+    VmSpec vm,
+    PullPolicy pull,
     int repeat,
     Optional<Duration> lifetime,
     Duration grace,
     Duration registrationTimeout,
     Optional<LoopSecret> secret,
-    Map<String, String> guestEnvironment,
-    Optional<String> network,
-    Optional<String> workFolder,
     Backoff backoff,
     int prefetch) {
 
@@ -98,53 +81,39 @@ public record RunnerConfig(
   /** Enough for VMs far shorter than a GitHub call (e.g. 10 ms VMs, 150 ms calls). */
   public static final int DEFAULT_PREFETCH = 8;
 
+  /** The name of the VM template; each runner's VM is named after the runner instead. */
+  static final String VM_TEMPLATE_NAME = "runner";
+
+  /** VMs smaller than this do not boot an image with the agent. */
+  private static final int MINIMUM_MEMORY_MIB = 64;
+
   public RunnerConfig {
-    Objects.requireNonNull(target, "target (-g)");
-    Objects.requireNonNull(scope, "scope (-s/-p)");
-    Objects.requireNonNull(credentials, "credentials (RUNNER_PAT, --token-file or --app-id)");
+    Objects.requireNonNull(target, "github");
+    Objects.requireNonNull(scope, "principal");
+    Objects.requireNonNull(credentials, "credentials");
     Objects.requireNonNull(registration, "registration");
-    requireText(group, "runner group (-G)");
+    requireText(group, "group");
     labels = List.copyOf(labels);
-    namePrefix = Objects.requireNonNull(namePrefix, "namePrefix");
-    requireText(image, "image (-i)");
-    Objects.requireNonNull(pull, "pull");
-    if (cpus < 1) {
-      throw new IllegalArgumentException("vCPUs (-c) must be at least 1, not " + cpus);
-    }
-    if (memoryMib < 64) {
-      throw new IllegalArgumentException(
-          "memory (-m) must be at least 64 MiB, not " + memoryMib + " MiB");
-    }
-    requireText(dns, "DNS server (-d)");
-    mounts = List.copyOf(mounts);
-    requireText(entrypoint, "entrypoint (--entrypoint)");
-    Objects.requireNonNull(developmentDirectory, "developmentDirectory");
-    developmentDirectory.ifPresent(
-        dir -> {
-          if (!dir.startsWith("/")) {
-            throw new IllegalArgumentException(
-                "development directory (-D) must be an absolute path in the VM, not '" + dir + "'");
-          }
-        });
-    Objects.requireNonNull(agentDistribution, "agentDistribution");
-    if (developmentDirectory.isPresent() && agentDistribution.isEmpty()) {
-      // Caught here, not when the first VM starts: the loop would back off on it forever.
-      throw new IllegalArgumentException(
-          "development directory (-D) needs the host's agent distribution, the directory of"
-              + " microrunner.jar and agent (--agent-dist)");
-    }
-    requireText(user, "user (-u)");
-    Objects.requireNonNull(lifetime, "lifetime");
-    lifetime.ifPresent(l -> requirePositive(l, "lifetime (-k)"));
-    requirePositiveOrZero(grace, "grace period (--grace)");
-    requirePositive(registrationTimeout, "registration timeout (--registration-timeout)");
-    Objects.requireNonNull(secret, "secret");
-    guestEnvironment = Map.copyOf(guestEnvironment);
-    Objects.requireNonNull(network, "network");
+    namePrefix = Objects.requireNonNull(namePrefix, "name-prefix");
+    requireText(user, "user");
     Objects.requireNonNull(workFolder, "workFolder");
+    Objects.requireNonNull(vm, "vm");
+    if (vm.memoryMib() < MINIMUM_MEMORY_MIB) {
+      throw new InvalidSettingException(
+          "memory",
+          "must be at least " + MINIMUM_MEMORY_MIB + " MiB, not " + vm.memoryMib() + " MiB");
+    }
+    Objects.requireNonNull(pull, "pull");
+    Objects.requireNonNull(lifetime, "lifetime");
+    if (lifetime.isPresent()) {
+      requirePositive(lifetime.get(), "lifetime");
+    }
+    requirePositiveOrZero(grace, "grace");
+    requirePositive(registrationTimeout, "registration-timeout");
+    Objects.requireNonNull(secret, "secret");
     Objects.requireNonNull(backoff, "backoff");
     if (prefetch < 1 || prefetch > 64) {
-      throw new IllegalArgumentException("--prefetch must be between 1 and 64, not " + prefetch);
+      throw new InvalidSettingException("prefetch", "must be between 1 and 64, not " + prefetch);
     }
   }
 
@@ -162,25 +131,16 @@ public record RunnerConfig(
     b.group = group;
     b.labels = new ArrayList<>(labels);
     b.namePrefix = namePrefix;
-    b.image = image;
-    b.pull = pull;
-    b.cpus = cpus;
-    b.memoryMib = memoryMib;
-    b.dns = dns;
-    b.mounts = new ArrayList<>(mounts);
-    b.entrypoint = entrypoint;
-    b.developmentDirectory = developmentDirectory;
-    b.agentDistribution = agentDistribution;
     b.user = user;
     b.update = update;
+    b.workFolder = workFolder;
+    b.vm = vm.toBuilder();
+    b.pull = pull;
     b.repeat = repeat;
     b.lifetime = lifetime;
     b.grace = grace;
     b.registrationTimeout = registrationTimeout;
     b.secret = secret;
-    b.guestEnvironment = new LinkedHashMap<>(guestEnvironment);
-    b.network = network;
-    b.workFolder = workFolder;
     b.backoff = backoff;
     b.prefetch = prefetch;
     return b;
@@ -188,7 +148,7 @@ public record RunnerConfig(
 
   /** The distribution the image is of, guessed from its name: {@code fedora} or {@code ubuntu}. */
   public String distribution() {
-    return image.toLowerCase(Locale.ROOT).contains("fedora") ? "fedora" : "ubuntu";
+    return vm.image().toLowerCase(Locale.ROOT).contains("fedora") ? "fedora" : "ubuntu";
   }
 
   /** The labels runners get: {@link #labels()} or the defaults. */
@@ -202,43 +162,23 @@ public record RunnerConfig(
     return prefix + "-" + runnerId;
   }
 
-  /** The program the VM runs: {@code <-D dir>/agent}, or the first word of the entrypoint. */
-  public String effectiveEntrypoint() {
-    return developmentDirectory
-        .map(dir -> stripTrailingSlash(dir) + "/agent")
-        .orElse(entrypoint.trim().split("\\s+")[0]);
-  }
-
-  /** The arguments before {@code -E}: the entrypoint's further words (none with {@code -D}). */
-  public List<String> entrypointArguments() {
-    if (developmentDirectory.isPresent()) {
-      return List.of();
-    }
-    String[] words = entrypoint.trim().split("\\s+");
-    return List.of(words).subList(1, words.length);
-  }
-
-  private static String stripTrailingSlash(String dir) {
-    return dir.length() > 1 && dir.endsWith("/") ? dir.substring(0, dir.length() - 1) : dir;
-  }
-
-  private static void requireText(String value, String what) {
+  private static void requireText(String value, String setting) {
     if (value == null || value.isBlank()) {
-      throw new IllegalArgumentException(what + " must not be empty");
+      throw new InvalidSettingException(setting, "must not be empty");
     }
   }
 
-  private static void requirePositive(Duration value, String what) {
-    Objects.requireNonNull(value, what);
+  private static void requirePositive(Duration value, String setting) {
+    Objects.requireNonNull(value, setting);
     if (value.isNegative() || value.isZero()) {
-      throw new IllegalArgumentException(what + " must be positive, not " + value.toSeconds());
+      throw new InvalidSettingException(setting, "must be positive, not " + value.toSeconds());
     }
   }
 
-  private static void requirePositiveOrZero(Duration value, String what) {
-    Objects.requireNonNull(value, what);
+  private static void requirePositiveOrZero(Duration value, String setting) {
+    Objects.requireNonNull(value, setting);
     if (value.isNegative()) {
-      throw new IllegalArgumentException(what + " must not be negative");
+      throw new InvalidSettingException(setting, "must not be negative");
     }
   }
 
@@ -251,29 +191,29 @@ public record RunnerConfig(
     private String group = "Default";
     private List<String> labels = new ArrayList<>();
     private String namePrefix = "";
-    private String image = DEFAULT_IMAGE;
-    private PullPolicy pull = PullPolicy.MISSING;
-    private int cpus = 2;
-    private int memoryMib = 1024;
-    private String dns = "1.1.1.1";
-    private List<Mount> mounts = new ArrayList<>();
-    private String entrypoint = DEFAULT_ENTRYPOINT;
-    private Optional<String> developmentDirectory = Optional.empty();
-    private Optional<Path> agentDistribution = Optional.empty();
     private String user = "runner";
     private boolean update;
+    private Optional<String> workFolder = Optional.empty();
+    private VmSpec.Builder vm = defaultVm();
+    private PullPolicy pull = PullPolicy.MISSING;
     private int repeat = -1;
     private Optional<Duration> lifetime = Optional.empty();
     private Duration grace = Duration.ofSeconds(30);
     private Duration registrationTimeout = Duration.ofMinutes(5);
     private Optional<LoopSecret> secret = Optional.empty();
-    private Map<String, String> guestEnvironment = new LinkedHashMap<>();
-    private Optional<String> network = Optional.empty();
-    private Optional<String> workFolder = Optional.empty();
     private Backoff backoff = Backoff.DEFAULT;
     private int prefetch = DEFAULT_PREFETCH;
 
     private Builder() {}
+
+    private static VmSpec.Builder defaultVm() {
+      List<String> entrypoint = List.of(DEFAULT_ENTRYPOINT.split(" "));
+      return VmSpec.builder()
+          .name(VM_TEMPLATE_NAME)
+          .image(DEFAULT_IMAGE)
+          .entrypoint(entrypoint.get(0))
+          .args(entrypoint.subList(1, entrypoint.size()));
+    }
 
     public Builder target(GitHubTarget target) {
       this.target = target;
@@ -310,51 +250,6 @@ public record RunnerConfig(
       return this;
     }
 
-    public Builder image(String image) {
-      this.image = image;
-      return this;
-    }
-
-    public Builder pull(PullPolicy pull) {
-      this.pull = pull;
-      return this;
-    }
-
-    public Builder cpus(int cpus) {
-      this.cpus = cpus;
-      return this;
-    }
-
-    public Builder memoryMib(int memoryMib) {
-      this.memoryMib = memoryMib;
-      return this;
-    }
-
-    public Builder dns(String dns) {
-      this.dns = dns;
-      return this;
-    }
-
-    public Builder mounts(List<Mount> mounts) {
-      this.mounts = new ArrayList<>(mounts);
-      return this;
-    }
-
-    public Builder entrypoint(String entrypoint) {
-      this.entrypoint = entrypoint;
-      return this;
-    }
-
-    public Builder developmentDirectory(Optional<String> developmentDirectory) {
-      this.developmentDirectory = developmentDirectory;
-      return this;
-    }
-
-    public Builder agentDistribution(Optional<Path> agentDistribution) {
-      this.agentDistribution = agentDistribution;
-      return this;
-    }
-
     public Builder user(String user) {
       this.user = user;
       return this;
@@ -362,6 +257,43 @@ public record RunnerConfig(
 
     public Builder update(boolean update) {
       this.update = update;
+      return this;
+    }
+
+    public Builder workFolder(Optional<String> workFolder) {
+      this.workFolder = workFolder;
+      return this;
+    }
+
+    /**
+     * Changes the VM template, which starts as 2 vCPUs, 1024 MiB, DNS 1.1.1.1, {@link
+     * #DEFAULT_IMAGE} and {@link #DEFAULT_ENTRYPOINT}.
+     */
+    public Builder vm(Consumer<VmSpec.Builder> change) {
+      change.accept(vm);
+      return this;
+    }
+
+    /**
+     * Runs the host's agent in the VM instead of the image's (development): {@code distribution},
+     * the host directory of {@code microrunner.jar} and its {@code agent} launcher, is mounted
+     * read-only at {@code guestDirectory}, whose {@code agent} becomes the entrypoint.
+     */
+    public Builder agentFromHost(Path distribution, String guestDirectory) {
+      if (!guestDirectory.startsWith("/")) {
+        throw new InvalidSettingException(
+            "dev-dir", "must be an absolute path in the VM, not '" + guestDirectory + "'");
+      }
+      String directory =
+          guestDirectory.length() > 1 && guestDirectory.endsWith("/")
+              ? guestDirectory.substring(0, guestDirectory.length() - 1)
+              : guestDirectory;
+      vm.mount(new Mount(distribution, directory, true)).entrypoint(directory + "/agent").args();
+      return this;
+    }
+
+    public Builder pull(PullPolicy pull) {
+      this.pull = pull;
       return this;
     }
 
@@ -390,21 +322,6 @@ public record RunnerConfig(
       return this;
     }
 
-    public Builder guestEnvironment(Map<String, String> guestEnvironment) {
-      this.guestEnvironment = new LinkedHashMap<>(guestEnvironment);
-      return this;
-    }
-
-    public Builder network(Optional<String> network) {
-      this.network = network;
-      return this;
-    }
-
-    public Builder workFolder(Optional<String> workFolder) {
-      this.workFolder = workFolder;
-      return this;
-    }
-
     public Builder backoff(Backoff backoff) {
       this.backoff = backoff;
       return this;
@@ -415,7 +332,16 @@ public record RunnerConfig(
       return this;
     }
 
+    /**
+     * @throws InvalidSettingException when a value is impossible, naming the setting
+     */
     public RunnerConfig build() {
+      VmSpec template;
+      try {
+        template = vm.build();
+      } catch (InvalidSpecException e) {
+        throw new InvalidSettingException(settingOf(e.field()), e.problem(), e);
+      }
       return new RunnerConfig(
           target,
           scope,
@@ -424,27 +350,27 @@ public record RunnerConfig(
           group,
           labels,
           namePrefix,
-          image,
-          pull,
-          cpus,
-          memoryMib,
-          dns,
-          mounts,
-          entrypoint,
-          developmentDirectory,
-          agentDistribution,
           user,
           update,
+          workFolder,
+          template,
+          pull,
           repeat,
           lifetime,
           grace,
           registrationTimeout,
           secret,
-          guestEnvironment,
-          network,
-          workFolder,
           backoff,
           prefetch);
+    }
+
+    /** The runner setting a VM template field comes from. */
+    private static String settingOf(String vmField) {
+      return switch (vmField) {
+        case "memoryMib" -> "memory";
+        case "environment" -> "env";
+        default -> vmField;
+      };
     }
   }
 }

@@ -1,39 +1,40 @@
 package dev.microrunner.loop;
 
-import dev.microrunner.github.GitHubAuthenticationException;
 import dev.microrunner.github.GitHubException;
-import dev.microrunner.github.GitHubNotFoundException;
-import dev.microrunner.github.GitHubPermissionException;
-import dev.microrunner.github.GitHubValidationException;
-import dev.microrunner.github.InvalidCredentialsException;
 import dev.microrunner.handshake.HandshakeException;
 import dev.microrunner.handshake.HandshakeFile;
 import dev.microrunner.handshake.HostLoopDirectory;
 import dev.microrunner.handshake.LoopSecret;
 import dev.microrunner.handshake.RunnerId;
-import dev.microrunner.loop.LoopEvent.Kind;
+import dev.microrunner.loop.LoopEvent.BackingOff;
+import dev.microrunner.loop.LoopEvent.EndReason;
+import dev.microrunner.loop.LoopEvent.Ended;
+import dev.microrunner.loop.LoopEvent.Registered;
+import dev.microrunner.loop.LoopEvent.RegistrationRemoved;
+import dev.microrunner.loop.LoopEvent.RunnerCreated;
+import dev.microrunner.loop.LoopEvent.Started;
+import dev.microrunner.loop.LoopEvent.VmExited;
+import dev.microrunner.loop.LoopEvent.VmStarted;
 import dev.microrunner.loop.internal.Registrar;
 import dev.microrunner.loop.internal.Registrar.Registration;
 import dev.microrunner.vm.EnvironmentMount;
 import dev.microrunner.vm.MicroVmRuntime;
-import dev.microrunner.vm.Mount;
 import dev.microrunner.vm.VmException;
 import dev.microrunner.vm.VmHandle;
 import dev.microrunner.vm.VmSpec;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,48 +58,39 @@ public final class RunnerLoop {
   /** How long a VM gets to end after a forced stop starts (signal, then kill). */
   private static final Duration FORCED_STOP_GRACE = Duration.ofSeconds(2);
 
-  /** Why a loop ended. */
-  public enum EndReason {
-    /** It created the runners it was asked for ({@code -r}). */
-    COMPLETED,
-    /** A VM's agent wrote the secret into {@code .brk}. */
-    BREAK,
-    /** Its lifetime ({@code -k}) ran out. */
-    LIFETIME,
-    /** It was asked to stop (signal, orchestrator shutdown). */
-    STOPPED,
-    /** GitHub refused the credentials or the scope. */
-    AUTHENTICATION_FAILED,
-    /** Something else made it give up. */
-    FAILED
-  }
-
   /**
-   * How a loop ended.
+   * What the loops of one orchestrator share.
    *
-   * @param runners how many runners registered during the loop
-   * @param failure what ended it, for {@link EndReason#AUTHENTICATION_FAILED} and {@link
-   *     EndReason#FAILED}
+   * @param vmPrefix VM names are {@code <vmPrefix>-<runner id>}
+   * @param guestUser the user that runs the runner in the VM
+   * @param background runs registrations ahead and removals afterwards, off the loop's path
    */
-  public record Outcome(int loop, EndReason reason, int runners, Optional<Exception> failure) {}
+  record Shared(
+      MicroVmRuntime runtime,
+      Registrar registrar,
+      String vmPrefix,
+      String guestUser,
+      ExecutorService background,
+      LoopTime time,
+      Redactor redactor) {}
 
   private final int loop;
   private final RunnerConfig config;
   private final HostLoopDirectory directory;
+  private final LoopSecret secret;
+  private final LoopListener listener;
   private final MicroVmRuntime runtime;
   private final Registrar registrar;
-  private final LoopSecret secret;
-  private final String vmPrefix;
-  private final String guestUser;
-  private final LoopListener listener;
   private final ExecutorService background;
+  private final LoopTime time;
+  private final Redactor redactor;
+  private final Shared shared;
   private final CountDownLatch stopSignal = new CountDownLatch(1);
   private final List<CompletableFuture<Void>> removals = new ArrayList<>();
   private final Deque<CompletableFuture<Registration>> prepared = new ArrayDeque<>();
   private int prefetchDepth = 1;
   private volatile boolean stopRequested;
   private volatile boolean skipGrace;
-  private volatile EndReason stopReason = EndReason.STOPPED;
   private long deadlineNanos = Long.MAX_VALUE;
   private int registeredRunners;
   private int failuresInARow;
@@ -107,23 +99,20 @@ public final class RunnerLoop {
       int loop,
       RunnerConfig config,
       HostLoopDirectory directory,
-      MicroVmRuntime runtime,
-      Registrar registrar,
       LoopSecret secret,
-      String vmPrefix,
-      String guestUser,
       LoopListener listener,
-      ExecutorService background) {
+      Shared shared) {
     this.loop = loop;
     this.config = config;
     this.directory = directory;
-    this.runtime = runtime;
-    this.registrar = registrar;
     this.secret = secret;
-    this.vmPrefix = vmPrefix;
-    this.guestUser = guestUser;
     this.listener = listener;
-    this.background = background;
+    this.shared = shared;
+    this.runtime = shared.runtime();
+    this.registrar = shared.registrar();
+    this.background = shared.background();
+    this.time = shared.time();
+    this.redactor = shared.redactor();
   }
 
   public int loop() {
@@ -143,70 +132,78 @@ public final class RunnerLoop {
     stopSignal.countDown();
   }
 
-  /** Runs the loop on the calling thread until it ends. Never throws. */
-  public Outcome run() {
-    emit(LoopEvent.of(Kind.LOOP_STARTED, loop, null, ""));
-    config
-        .lifetime()
-        .ifPresent(l -> deadlineNanos = System.nanoTime() + l.toNanos() /* -k counts from here */);
-    Outcome outcome;
+  /** Runs the loop on the calling thread until it ends, and says how it ended. Never throws. */
+  public Ended run() {
+    emit(new Started(loop, time.now(), time.nanoTime()));
+    // The lifetime counts from here.
+    config.lifetime().ifPresent(l -> deadlineNanos = time.nanoTime() + l.toNanos());
+    EndReason reason;
+    Optional<Exception> failure = Optional.empty();
     try {
-      while (true) {
-        Optional<EndReason> end = endReason();
-        if (end.isPresent()) {
-          outcome = new Outcome(loop, end.get(), registeredRunners, Optional.empty());
-          break;
-        }
-        Registration registration;
-        try {
-          registration = nextRegistration();
-        } catch (GitHubException e) {
-          if (isFatal(e)) {
-            LOG.error("Loop {}: GitHub refused the registration: {}", loop, e.getMessage());
-            outcome =
-                new Outcome(
-                    loop, EndReason.AUTHENTICATION_FAILED, registeredRunners, Optional.of(e));
-            break;
-          }
-          backOff("GitHub: " + e.getMessage());
-          continue;
-        }
-        Iteration iteration = new Iteration(registration);
-        try {
-          iteration.run();
-        } catch (HandshakeException e) {
-          // The guest writes in that directory: what it plants may fail this VM, not the loop.
-          iteration.failure = "handshake with " + iteration.id + " failed: " + e.getMessage();
-        }
-        if (iteration.breakRequested) {
-          LOG.info(
-              "Loop {}: break file of {} holds the secret, ending the loop", loop, iteration.id);
-          outcome = new Outcome(loop, EndReason.BREAK, registeredRunners, Optional.empty());
-          break;
-        }
-        if (iteration.failure != null && !stopRequested && !lifetimeExpired()) {
-          backOff(iteration.failure);
-        } else if (iteration.registered) {
-          failuresInARow = 0;
-        }
-      }
+      reason = iterate();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      outcome = new Outcome(loop, EndReason.STOPPED, registeredRunners, Optional.empty());
+      reason = EndReason.STOPPED;
+    } catch (GitHubException e) {
+      LOG.error("Loop {}: GitHub refused the registration: {}", loop, e.getMessage());
+      reason = EndReason.GITHUB_REFUSED;
+      failure = Optional.of(e);
     } catch (IOException | RuntimeException e) {
       LOG.error("Loop {} failed: {}", loop, e.getMessage(), e);
-      outcome = new Outcome(loop, EndReason.FAILED, registeredRunners, Optional.of(e));
+      reason = EndReason.FAILED;
+      failure = Optional.of(e);
     }
     prepared.forEach(this::discard);
     prepared.clear();
     awaitRemovals();
-    emit(LoopEvent.of(Kind.LOOP_ENDED, loop, null, outcome.reason().name()));
-    return outcome;
+    Ended ended = new Ended(loop, reason, registeredRunners, failure, time.now(), time.nanoTime());
+    emit(ended);
+    return ended;
+  }
+
+  /**
+   * Runs runners until one of the loop's ends.
+   *
+   * @throws GitHubException only when GitHub refused for good; other failures back off
+   */
+  private EndReason iterate() throws GitHubException, IOException, InterruptedException {
+    while (true) {
+      Optional<EndReason> end = endReason();
+      if (end.isPresent()) {
+        return end.get();
+      }
+      Registration registration;
+      try {
+        registration = nextRegistration();
+      } catch (GitHubException e) {
+        if (e.isRefusal()) {
+          throw e;
+        }
+        backOff("GitHub: " + e.getMessage());
+        continue;
+      }
+      Iteration iteration = new Iteration(registration);
+      try {
+        iteration.run();
+      } catch (HandshakeException e) {
+        // The guest writes in that directory: what it plants may fail this VM, not the loop.
+        iteration.failure = "handshake with " + iteration.id + " failed: " + e.getMessage();
+      }
+      if (iteration.breakRequested) {
+        LOG.info("Loop {}: break file of {} holds the secret, ending the loop", loop, iteration.id);
+        return EndReason.BREAK;
+      }
+      if (iteration.failure != null && !stopRequested && !lifetimeExpired()) {
+        backOff(iteration.failure);
+      } else if (iteration.registered) {
+        failuresInARow = 0;
+      }
+    }
   }
 
   private Optional<EndReason> endReason() {
     if (stopRequested) {
-      return Optional.of(stopReason);
+      return Optional.of(EndReason.STOPPED);
     }
     if (lifetimeExpired()) {
       return Optional.of(EndReason.LIFETIME);
@@ -218,7 +215,7 @@ public final class RunnerLoop {
   }
 
   private boolean lifetimeExpired() {
-    return System.nanoTime() - deadlineNanos >= 0;
+    return time.nanoTime() - deadlineNanos >= 0;
   }
 
   /**
@@ -253,17 +250,12 @@ public final class RunnerLoop {
     return await(next);
   }
 
-  private static boolean isFatal(GitHubException e) {
-    return e instanceof GitHubAuthenticationException
-        || e instanceof GitHubPermissionException
-        || e instanceof GitHubNotFoundException
-        || e instanceof GitHubValidationException
-        || e instanceof InvalidCredentialsException;
-  }
-
   private Registration registerNow() throws GitHubException, IOException {
-    Registration registration = registrar.register(RunnerId.random(loop), secret, guestUser);
-    emit(LoopEvent.of(Kind.RUNNER_CREATED, loop, registration.id(), registration.name()));
+    Registration registration =
+        registrar.register(RunnerId.random(loop), secret, shared.guestUser());
+    emit(
+        new RunnerCreated(
+            loop, registration.id(), registration.name(), time.now(), time.nanoTime()));
     return registration;
   }
 
@@ -311,16 +303,16 @@ public final class RunnerLoop {
   private void backOff(String why) throws InterruptedException {
     failuresInARow++;
     Duration delay = config.backoff().delay(failuresInARow);
-    // The reason quotes GitHub's and the guest's messages; event details promise no secret.
-    String reason = Redaction.redact(why);
+    // The reason quotes GitHub's and the guest's messages; events promise no secret.
+    String reason = redactor.redact(printable(why));
     LOG.warn(
         "Loop {}: {}; trying again in {} ms (failure {} in a row)",
         loop,
         reason,
         delay.toMillis(),
         failuresInARow);
-    emit(LoopEvent.of(Kind.BACKING_OFF, loop, null, delay.toMillis() + " ms: " + reason));
-    stopSignal.await(delay.toMillis(), TimeUnit.MILLISECONDS);
+    emit(new BackingOff(loop, delay, reason, failuresInARow, time.now(), time.nanoTime()));
+    time.await(stopSignal, delay);
   }
 
   /** Off the critical path: removes the VM (idempotent) and the registration if still there. */
@@ -341,12 +333,7 @@ public final class RunnerLoop {
         });
     try {
       boolean removed = registrar.remove(registration);
-      emit(
-          LoopEvent.of(
-              Kind.REGISTRATION_REMOVED,
-              loop,
-              registration.id(),
-              removed ? "removed by the host" : "already gone"));
+      emit(new RegistrationRemoved(loop, registration.id(), removed, time.now(), time.nanoTime()));
     } catch (GitHubException | IOException e) {
       LOG.warn(
           "Loop {}: could not remove the registration of {}: {}",
@@ -354,7 +341,7 @@ public final class RunnerLoop {
           registration.name(),
           e.getMessage());
     } finally {
-      Registrar.forgetSecret(registration);
+      registrar.forgetSecret(registration);
     }
   }
 
@@ -376,40 +363,25 @@ public final class RunnerLoop {
     try {
       listener.onEvent(event);
     } catch (RuntimeException e) {
-      LOG.warn("Loop listener failed on {}: {}", event.kind(), e.toString());
+      LOG.warn("Loop listener failed on {}: {}", event.getClass().getSimpleName(), e.toString());
     }
   }
 
-  private List<String> agentArguments(RunnerId id) {
-    List<String> args = new ArrayList<>(config.entrypointArguments());
+  /** The runner's VM: the template, named after the runner, with the handshake wired in. */
+  private VmSpec spec(RunnerId id) {
+    VmSpec template = config.vm();
+    List<String> args = new ArrayList<>(template.args());
     args.addAll(
         List.of(
             "-E",
             EnvironmentMount.guestPath(id.fileName(HandshakeFile.ENV)),
             "-k",
             EnvironmentMount.guestPath(id.fileName(HandshakeFile.TOKEN))));
-    return args;
-  }
-
-  private VmSpec spec(RunnerId id) {
-    VmSpec.Builder spec =
-        VmSpec.builder()
-            .name(vmPrefix + "-" + id)
-            .image(config.image())
-            .cpus(config.cpus())
-            .memoryMib(config.memoryMib())
-            .dns(config.dns())
-            .mount(EnvironmentMount.of(directory.path()))
-            .entrypoint(config.effectiveEntrypoint())
-            .args(agentArguments(id))
-            .environment(config.guestEnvironment());
-    config.mounts().forEach(spec::mount);
-    if (config.developmentDirectory().isPresent()) {
-      Path distribution = config.agentDistribution().orElseThrow(); // checked by RunnerConfig
-      spec.mount(new Mount(distribution, config.developmentDirectory().get(), true));
-    }
-    config.network().ifPresent(spec::network);
-    return spec.build();
+    return template.toBuilder()
+        .name(shared.vmPrefix() + "-" + id)
+        .mount(EnvironmentMount.of(directory.path()))
+        .args(args)
+        .build();
   }
 
   /** One runner: its VM from start to end, and the clean-up that must happen before the next. */
@@ -440,7 +412,7 @@ public final class RunnerLoop {
         failure = "could not start the VM for " + id + ": " + e.getMessage();
         return;
       }
-      emit(LoopEvent.of(Kind.VM_STARTED, loop, id, handle.name()));
+      emit(new VmStarted(loop, id, handle.name(), time.now(), time.nanoTime()));
       try {
         prepareAhead();
         Optional<Integer> exit = awaitRegistration(handle);
@@ -454,7 +426,13 @@ public final class RunnerLoop {
         } else {
           failure = "the VM of " + id + " exited before registering (status " + exit.get() + ")";
         }
-        emit(LoopEvent.exited(loop, id, exit));
+        emit(
+            new VmExited(
+                loop,
+                id,
+                exit.map(OptionalInt::of).orElse(OptionalInt.empty()),
+                time.now(),
+                time.nanoTime()));
       } finally {
         if (handle.isRunning()) {
           stopQuietly(handle, Duration.ZERO);
@@ -467,8 +445,8 @@ public final class RunnerLoop {
 
     private Optional<Integer> awaitRegistration(VmHandle handle)
         throws IOException, InterruptedException {
-      long timeout = System.nanoTime() + config.registrationTimeout().toNanos();
-      while (!stopRequested && !lifetimeExpired() && System.nanoTime() - timeout < 0) {
+      long timeout = time.nanoTime() + config.registrationTimeout().toNanos();
+      while (!stopRequested && !lifetimeExpired() && time.nanoTime() - timeout < 0) {
         if (directory.isRegistered(id)) {
           markRegistered();
           return handle.awaitExit(Duration.ZERO);
@@ -493,7 +471,7 @@ public final class RunnerLoop {
     private void markRegistered() {
       registered = true;
       registeredRunners++;
-      emit(LoopEvent.of(Kind.REGISTERED, loop, id, registration.name()));
+      emit(new Registered(loop, id, registration.name(), time.now(), time.nanoTime()));
     }
 
     private Optional<Integer> awaitEnd(VmHandle handle, Optional<Integer> exit)
@@ -512,8 +490,8 @@ public final class RunnerLoop {
       if (!skipGrace) {
         LOG.info("Loop {}: asking {} to terminate", loop, id);
         directory.requestTermination(id, secret);
-        long graceEnd = System.nanoTime() + config.grace().toNanos();
-        while (!skipGrace && System.nanoTime() - graceEnd < 0) {
+        long graceEnd = time.nanoTime() + config.grace().toNanos();
+        while (!skipGrace && time.nanoTime() - graceEnd < 0) {
           Optional<Integer> exit = handle.awaitExit(SLICE);
           if (exit.isPresent()) {
             return exit;
@@ -545,7 +523,7 @@ public final class RunnerLoop {
     }
 
     private void relay(String line) {
-      CONSOLE.info("[{}] {}", id, Redaction.redact(printable(line)));
+      CONSOLE.info("[{}] {}", id, redactor.redact(printable(line)));
     }
   }
 

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.microrunner.handshake.RunnerId;
 import dev.microrunner.loop.LoopEvent;
-import dev.microrunner.loop.LoopEvent.Kind;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -14,17 +13,21 @@ import org.junit.jupiter.api.Test;
 
 class BenchFiguresTest {
 
+  private static final RunnerId ID = RunnerId.parse("1-abcdefgh");
+
   @Test
   void aGapRunsFromOneVmsExitToTheNextVmsStartInEventTimeOrder() {
     List<LoopEvent> events =
         List.of(
-            event(Kind.VM_STARTED, 100),
-            event(Kind.REGISTERED, 150),
-            event(Kind.VM_STARTED, 1_300), // listed before the exit it follows
-            event(Kind.VM_EXITED, 1_000),
-            event(Kind.REGISTRATION_REMOVED, 1_100),
-            event(Kind.VM_EXITED, 2_000),
-            event(Kind.LOOP_ENDED, 2_100));
+            new LoopEvent.VmStarted(1, ID, "vm", Instant.EPOCH, 100),
+            new LoopEvent.Registered(1, ID, "runner", Instant.EPOCH, 150),
+            // listed before the exit it follows
+            new LoopEvent.VmStarted(1, ID, "vm", Instant.EPOCH, 1_300),
+            new LoopEvent.VmExited(1, ID, OptionalInt.of(0), Instant.EPOCH, 1_000),
+            new LoopEvent.RegistrationRemoved(1, ID, true, Instant.EPOCH, 1_100),
+            new LoopEvent.VmExited(1, ID, OptionalInt.of(0), Instant.EPOCH, 2_000),
+            new LoopEvent.Ended(
+                1, LoopEvent.EndReason.COMPLETED, 2, Optional.empty(), Instant.EPOCH, 2_100));
 
     assertEquals(List.of(300L), Bench.gaps(events));
   }
@@ -59,16 +62,5 @@ class BenchFiguresTest {
         "-R/--runtime: unknown runtime 'nope'; valid runtimes: podman+krun, krunvm, podman+crun,"
             + " podman+runc, process",
         e.getMessage());
-  }
-
-  private static LoopEvent event(Kind kind, long nanoTime) {
-    return new LoopEvent(
-        kind,
-        1,
-        Optional.of(RunnerId.parse("1-abcdefgh")),
-        Instant.EPOCH,
-        nanoTime,
-        OptionalInt.empty(),
-        "");
   }
 }

@@ -14,7 +14,6 @@ import dev.microrunner.loop.LoopEvent;
 import dev.microrunner.loop.Orchestrator;
 import dev.microrunner.loop.OrchestratorConfig;
 import dev.microrunner.loop.RunnerConfig;
-import dev.microrunner.loop.RunnerLoop;
 import dev.microrunner.vm.Mount;
 import dev.microrunner.vm.PullPolicy;
 import java.io.IOException;
@@ -25,7 +24,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Queue;
 import java.util.Set;
@@ -99,21 +97,23 @@ class PodmanAgentIT {
             .scope(RunnerScope.of("repo", "octo/hello"))
             .credentials(Credentials.pat(Secret.of(CliProcess.PAT)))
             .labels(CliProcess.LABELS)
-            .image(IMAGE)
             .pull(PullPolicy.NEVER)
-            .cpus(1)
-            .memoryMib(768)
-            .mounts(mounts)
-            .developmentDirectory(Optional.of("/opt/microrunner"))
-            .agentDistribution(Optional.of(cli.jar.getParent()))
+            .vm(
+                vm -> {
+                  vm.image(IMAGE)
+                      .cpus(1)
+                      .memoryMib(768)
+                      .network("host")
+                      .environment(
+                          Map.of(
+                              "MICRORUNNER_JAVA",
+                              javaHome.resolve("bin/java").toString(),
+                              "RUNNER_INSTALL",
+                              "/opt/actions-runner"));
+                  mounts.forEach(vm::mount);
+                })
+            .agentFromHost(cli.jar.getParent(), "/opt/microrunner")
             .user("root")
-            .network(Optional.of("host"))
-            .guestEnvironment(
-                Map.of(
-                    "MICRORUNNER_JAVA",
-                    javaHome.resolve("bin/java").toString(),
-                    "RUNNER_INSTALL",
-                    "/opt/actions-runner"))
             .repeat(1)
             .registrationTimeout(Duration.ofSeconds(120))
             .build();
@@ -131,12 +131,15 @@ class PodmanAgentIT {
 
     Orchestrator.Result result = orchestrator.run();
 
-    assertEquals(RunnerLoop.EndReason.COMPLETED, result.loops().get(0).reason(), "" + events);
+    assertEquals(LoopEvent.EndReason.COMPLETED, result.loops().get(0).reason(), "" + events);
     SimState state = cli.sim.state();
     assertEquals(1, state.finishedJobs(), () -> "jobs: " + state.jobs());
     assertEquals(List.of(), state.runners(), "registration left at the simulator");
-    List<LoopEvent> exits =
-        events.stream().filter(e -> e.kind() == LoopEvent.Kind.VM_EXITED).toList();
+    List<LoopEvent.VmExited> exits =
+        events.stream()
+            .filter(LoopEvent.VmExited.class::isInstance)
+            .map(LoopEvent.VmExited.class::cast)
+            .toList();
     assertEquals(1, exits.size());
     assertEquals(OptionalInt.of(0), exits.get(0).exitStatus());
   }

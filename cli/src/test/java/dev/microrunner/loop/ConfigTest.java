@@ -3,18 +3,20 @@ package dev.microrunner.loop;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.microrunner.github.Credentials;
 import dev.microrunner.github.GitHubTarget;
 import dev.microrunner.github.RunnerScope;
 import dev.microrunner.github.Secret;
 import dev.microrunner.handshake.LoopSecret;
+import dev.microrunner.vm.Mount;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.api.io.TempDir;
 
 class ConfigTest {
 
@@ -38,69 +40,60 @@ class ConfigTest {
     RunnerConfig config = valid().build();
     assertEquals(List.of("self-hosted", "krun", "ubuntu"), config.effectiveLabels());
     assertEquals("ubuntu-krun-3-abcdefgh", config.runnerName("3-abcdefgh"));
-    assertEquals(2, config.cpus());
-    assertEquals(1024, config.memoryMib());
-    assertEquals("1.1.1.1", config.dns());
+    assertEquals(2, config.vm().cpus());
+    assertEquals(1024, config.vm().memoryMib());
+    assertEquals("1.1.1.1", config.vm().dns());
+    assertEquals(RunnerConfig.DEFAULT_IMAGE, config.vm().image());
     assertEquals(-1, config.repeat());
-    assertEquals("/usr/local/sbin/microrunner-init", config.effectiveEntrypoint());
-    assertEquals(
-        List.of("--", "/opt/microrunner/bin/microrunner", "agent"), config.entrypointArguments());
-    RunnerConfig fedora = valid().image("ghcr.io/x/runner:fedora").build();
+    assertEquals("/usr/local/sbin/microrunner-init", config.vm().entrypoint());
+    assertEquals(List.of("--", "/opt/microrunner/bin/microrunner", "agent"), config.vm().args());
+    RunnerConfig fedora = valid().vm(vm -> vm.image("ghcr.io/x/runner:fedora")).build();
     assertEquals("fedora-krun-1-abcdefgh", fedora.runnerName("1-abcdefgh"));
   }
 
   @Test
-  void developmentModeRunsTheAgentLauncherFromTheMountedDirectory() {
-    RunnerConfig config =
-        valid()
-            .developmentDirectory(Optional.of("/local/"))
-            .agentDistribution(Optional.of(Path.of("/opt/microrunner-dist")))
-            .build();
-    assertEquals("/local/agent", config.effectiveEntrypoint());
-    assertEquals(List.of(), config.entrypointArguments());
-    assertThrows(
-        IllegalArgumentException.class,
-        () ->
-            valid()
-                .developmentDirectory(Optional.of("relative"))
-                .agentDistribution(Optional.of(Path.of("/opt/microrunner-dist")))
-                .build());
-    assertTrue(
-        assertThrows(
-                IllegalArgumentException.class,
-                () -> valid().developmentDirectory(Optional.of("/local")).build())
-            .getMessage()
-            .contains("--agent-dist"));
+  void developmentModeRunsTheAgentLauncherFromTheMountedDirectory(@TempDir Path dist) {
+    RunnerConfig config = valid().agentFromHost(dist, "/local/").build();
+    assertEquals("/local/agent", config.vm().entrypoint());
+    assertEquals(List.of(), config.vm().args());
+    assertEquals(List.of(new Mount(dist, "/local", true)), config.vm().mounts());
+    InvalidSettingException relative =
+        assertThrows(InvalidSettingException.class, () -> valid().agentFromHost(dist, "relative"));
+    assertEquals("dev-dir", relative.setting());
   }
 
   @Test
-  void invalidValuesNameTheirOption() {
-    assertTrue(
-        assertThrows(IllegalArgumentException.class, () -> valid().cpus(0).build())
-            .getMessage()
-            .contains("-c"));
-    assertTrue(
-        assertThrows(IllegalArgumentException.class, () -> valid().memoryMib(10).build())
-            .getMessage()
-            .contains("-m"));
-    assertTrue(
-        assertThrows(
-                IllegalArgumentException.class,
-                () -> valid().lifetime(Optional.of(Duration.ZERO)).build())
-            .getMessage()
-            .contains("-k"));
-    assertTrue(
-        assertThrows(
-                IllegalArgumentException.class,
-                () -> OrchestratorConfig.builder(valid().build()).loops(0).build())
-            .getMessage()
-            .contains("-n"));
-    assertTrue(
-        assertThrows(
-                IllegalArgumentException.class,
-                () -> OrchestratorConfig.builder(valid().build()).prefix("bad prefix").build())
-            .getMessage()
-            .contains("-p"));
+  void invalidValuesNameTheirSetting() {
+    assertEquals("cpus", invalid(() -> valid().vm(vm -> vm.cpus(0)).build()).setting());
+    InvalidSettingException memory = invalid(() -> valid().vm(vm -> vm.memoryMib(10)).build());
+    assertEquals("memory", memory.setting());
+    assertEquals("must be at least 64 MiB, not 10 MiB", memory.problem());
+    assertEquals("memory must be at least 64 MiB, not 10 MiB", memory.getMessage());
+    assertEquals("dns", invalid(() -> valid().vm(vm -> vm.dns("one.one")).build()).setting());
+    assertEquals(
+        "env",
+        invalid(() -> valid().vm(vm -> vm.environment("GITHUB_TOKEN", "x")).build()).setting());
+    assertEquals(
+        "lifetime", invalid(() -> valid().lifetime(Optional.of(Duration.ZERO)).build()).setting());
+    assertEquals("prefetch", invalid(() -> valid().prefetch(0).build()).setting());
+    assertEquals(
+        "loops",
+        invalid(() -> OrchestratorConfig.builder(valid().build()).loops(0).build()).setting());
+    assertEquals(
+        "prefix",
+        invalid(() -> OrchestratorConfig.builder(valid().build()).prefix("bad prefix").build())
+            .setting());
+    assertEquals(
+        "parallel-start",
+        invalid(() -> OrchestratorConfig.builder(valid().build()).parallelStart(0).build())
+            .setting());
+  }
+
+  private static InvalidSettingException invalid(Executable build) {
+    InvalidSettingException e = assertThrows(InvalidSettingException.class, build);
+    // The library speaks of settings; which flag or key gives one is the front end's business.
+    assertFalse(e.getMessage().matches(".*(^|\\W)-[a-zA-Z]\\b.*"), e.getMessage());
+    return e;
   }
 
   @Test
@@ -114,12 +107,15 @@ class ConfigTest {
   }
 
   @Test
-  void redactionMasksRegisteredSecretsUntilForgotten() {
+  void aRedactorMasksItsSecretsUntilForgotten() {
     String secret = "s3cr3t-value-for-redaction";
-    Redaction.register(secret);
-    assertEquals("token=*** end", Redaction.redact("token=" + secret + " end"));
-    Redaction.forget(secret);
-    assertEquals("token=" + secret, Redaction.redact("token=" + secret));
+    Redactor redactor = new Redactor();
+    redactor.add(secret);
+    redactor.add("short");
+    assertEquals("token=*** end short", redactor.redact("token=" + secret + " end short"));
+    assertEquals("token=" + secret, new Redactor().redact("token=" + secret), "another redactor");
+    redactor.forget(secret);
+    assertEquals("token=" + secret, redactor.redact("token=" + secret));
   }
 
   @Test

@@ -5,7 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.microrunner.loop.LoopEvent.Kind;
+import dev.microrunner.loop.LoopEvent.EndReason;
+import dev.microrunner.loop.LoopEvent.Ended;
+import dev.microrunner.loop.LoopEvent.Registered;
+import dev.microrunner.loop.LoopEvent.VmExited;
+import dev.microrunner.loop.LoopEvent.VmStarted;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -13,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -63,8 +68,7 @@ class LoopEndingTest {
     RunnerConfig runner =
         harness
             .runner()
-            .entrypoint(guest.toString())
-            .guestEnvironment(Map.of("MODE", mode))
+            .vm(vm -> vm.entrypoint(guest.toString()).environment(Map.of("MODE", mode)))
             .repeat(repeat)
             .build();
     Orchestrator orchestrator = harness.build(harness.orchestrator(runner).build());
@@ -75,9 +79,9 @@ class LoopEndingTest {
   void aBreakFileHoldingTheSecretEndsTheLoopAfterThatVm() throws Exception {
     Orchestrator.Result result = runGuest("secret", 3);
 
-    RunnerLoop.Outcome outcome = result.loops().get(0);
-    assertEquals(RunnerLoop.EndReason.BREAK, outcome.reason());
-    assertEquals(1, harness.events(Kind.VM_STARTED).size());
+    Ended outcome = result.loops().get(0);
+    assertEquals(EndReason.BREAK, outcome.reason());
+    assertEquals(1, harness.events(VmStarted.class).size());
     assertEquals(List.of(), harness.sim.state().runners(), "registration left at the simulator");
   }
 
@@ -86,9 +90,9 @@ class LoopEndingTest {
   void aBreakFileWithoutTheSecretDoesNotEndTheLoopNorHangIt(String mode) throws Exception {
     Orchestrator.Result result = runGuest(mode, 2);
 
-    RunnerLoop.Outcome outcome = result.loops().get(0);
-    assertEquals(RunnerLoop.EndReason.COMPLETED, outcome.reason(), mode);
-    assertEquals(2, harness.events(Kind.VM_STARTED).size());
+    Ended outcome = result.loops().get(0);
+    assertEquals(EndReason.COMPLETED, outcome.reason(), mode);
+    assertEquals(2, harness.events(VmStarted.class).size());
     assertEquals(List.of(), harness.sim.state().runners(), "registration left at the simulator");
     assertFalse(Files.exists(work.resolve("base")), "base directory left behind");
   }
@@ -96,24 +100,35 @@ class LoopEndingTest {
   @Test
   void theLifetimeEndsTheLoopThroughTheTerminateFileAndTheAgentStopsItsRunner() throws Exception {
     // No job queued: the simulated runner waits until the agent stops it on .trm. The lifetime
-    // leaves a loaded machine time to start the agent's JVM; the long grace period keeps a stop
-    // through .trm far apart from a forced stop after the grace period.
+    // runs out once the runner registered, however long the agent's JVM took to start; the long
+    // grace period keeps a stop through .trm far apart from a forced stop after the grace period.
+    SkippingTime time = new SkippingTime();
     RunnerConfig runner =
         harness
             .runner()
-            .lifetime(Optional.of(Duration.ofSeconds(5)))
+            .lifetime(Optional.of(Duration.ofHours(1)))
             .grace(Duration.ofSeconds(30))
             .build();
-    Orchestrator orchestrator = harness.build(harness.orchestrator(runner).build());
+    Orchestrator orchestrator = harness.build(harness.orchestrator(runner).build(), time);
+    Thread clock =
+        new Thread(
+            () -> {
+              Awaitility.await()
+                  .atMost(Duration.ofSeconds(60))
+                  .until(() -> !harness.events(Registered.class).isEmpty());
+              time.advance(Duration.ofHours(1));
+            });
+    clock.start();
 
     long start = System.nanoTime();
     Orchestrator.Result result =
         assertTimeoutPreemptively(Duration.ofSeconds(60), orchestrator::run);
     Duration took = Duration.ofNanos(System.nanoTime() - start);
+    clock.join();
 
-    assertEquals(RunnerLoop.EndReason.LIFETIME, result.loops().get(0).reason());
-    assertEquals(1, harness.events(Kind.REGISTERED).size());
-    List<LoopEvent> exits = harness.events(Kind.VM_EXITED);
+    assertEquals(EndReason.LIFETIME, result.loops().get(0).reason());
+    assertEquals(1, harness.events(Registered.class).size());
+    List<VmExited> exits = harness.events(VmExited.class);
     assertEquals(OptionalInt.of(0), exits.get(0).exitStatus(), "the agent ends cleanly on .trm");
     assertTrue(took.compareTo(Duration.ofSeconds(25)) < 0, "took " + took + ", grace is 30 s");
     assertEquals(List.of(), harness.sim.state().runners(), "registration left at the simulator");
@@ -134,8 +149,10 @@ class LoopEndingTest {
     RunnerConfig runner =
         harness
             .runner()
-            .entrypoint(guest.toString())
-            .guestEnvironment(Map.of("PID_FILE", pidFile.toString()))
+            .vm(
+                vm ->
+                    vm.entrypoint(guest.toString())
+                        .environment(Map.of("PID_FILE", pidFile.toString())))
             .lifetime(Optional.of(Duration.ofSeconds(1)))
             .grace(Duration.ofSeconds(1))
             .build();
@@ -144,7 +161,7 @@ class LoopEndingTest {
     Orchestrator.Result result =
         assertTimeoutPreemptively(Duration.ofSeconds(30), orchestrator::run);
 
-    assertEquals(RunnerLoop.EndReason.LIFETIME, result.loops().get(0).reason());
+    assertEquals(EndReason.LIFETIME, result.loops().get(0).reason());
     long pid = Long.parseLong(Files.readString(pidFile).trim());
     assertFalse(
         ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "guest still running");
@@ -160,7 +177,7 @@ class LoopEndingTest {
     Thread stopper =
         new Thread(
             () -> {
-              org.awaitility.Awaitility.await()
+              Awaitility.await()
                   .atMost(Duration.ofSeconds(60))
                   .until(() -> harness.sim.state().runningJobs() == 2);
               orchestrator.stop(false);
@@ -172,8 +189,8 @@ class LoopEndingTest {
     stopper.join();
 
     assertEquals(
-        List.of(RunnerLoop.EndReason.STOPPED, RunnerLoop.EndReason.STOPPED),
-        result.loops().stream().map(RunnerLoop.Outcome::reason).toList());
+        List.of(EndReason.STOPPED, EndReason.STOPPED),
+        result.loops().stream().map(Ended::reason).toList());
     assertEquals(List.of(), harness.sim.state().runners(), "registration left at the simulator");
     assertFalse(Files.exists(work.resolve("base")), "base directory left behind");
   }

@@ -82,8 +82,11 @@ final class LoopHarness implements AutoCloseable {
         .scope(RunnerScope.of("repo", PRINCIPAL))
         .credentials(Credentials.pat(Secret.of(PAT)))
         .labels(LABELS)
-        .entrypoint(agent.toString())
-        .guestEnvironment(Map.of("RUNNER_INSTALL", distribution.toString()))
+        .vm(
+            vm ->
+                vm.entrypoint(agent.toString())
+                    .args()
+                    .environment(Map.of("RUNNER_INSTALL", distribution.toString())))
         .grace(Duration.ofSeconds(10))
         .registrationTimeout(Duration.ofSeconds(60))
         .backoff(new Backoff(Duration.ofMillis(100), Duration.ofSeconds(1)));
@@ -101,8 +104,13 @@ final class LoopHarness implements AutoCloseable {
     return Orchestrator.builder(config).listener(events::add).build();
   }
 
-  List<LoopEvent> events(LoopEvent.Kind kind) {
-    return events.stream().filter(e -> e.kind() == kind).toList();
+  /** An orchestrator whose waits are skipped (see {@link SkippingTime}). */
+  Orchestrator build(OrchestratorConfig config, SkippingTime time) {
+    return Orchestrator.builder(config).listener(events::add).time(time).build();
+  }
+
+  <T extends LoopEvent> List<T> events(Class<T> type) {
+    return events.stream().filter(type::isInstance).map(type::cast).toList();
   }
 
   @Override

@@ -6,7 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.microrunner.github.sim.SimState;
-import dev.microrunner.loop.LoopEvent.Kind;
+import dev.microrunner.loop.LoopEvent.EndReason;
+import dev.microrunner.loop.LoopEvent.Ended;
+import dev.microrunner.loop.LoopEvent.Registered;
+import dev.microrunner.loop.LoopEvent.RegistrationRemoved;
+import dev.microrunner.loop.LoopEvent.VmExited;
+import dev.microrunner.loop.LoopEvent.VmStarted;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -43,11 +48,8 @@ class OrchestratorEndToEndTest {
     Orchestrator.Result result = orchestrator.run();
 
     assertEquals(
-        List.of(
-            RunnerLoop.EndReason.COMPLETED,
-            RunnerLoop.EndReason.COMPLETED,
-            RunnerLoop.EndReason.COMPLETED),
-        result.loops().stream().map(RunnerLoop.Outcome::reason).toList());
+        List.of(EndReason.COMPLETED, EndReason.COMPLETED, EndReason.COMPLETED),
+        result.loops().stream().map(Ended::reason).toList());
     assertEquals(6, result.runners());
     SimState state = harness.sim.state();
     assertEquals(6, state.finishedJobs(), () -> "jobs: " + state.jobs());
@@ -55,10 +57,10 @@ class OrchestratorEndToEndTest {
         state.jobs().stream().allMatch(job -> job.result().equals(Optional.of("Succeeded"))),
         () -> "jobs: " + state.jobs());
     assertEquals(List.of(), state.runners(), "registrations left at the simulator");
-    List<LoopEvent> exits = harness.events(Kind.VM_EXITED);
+    List<VmExited> exits = harness.events(VmExited.class);
     assertEquals(6, exits.size());
     assertTrue(exits.stream().allMatch(e -> e.exitStatus().equals(OptionalInt.of(0))), "" + exits);
-    assertEquals(6, harness.events(Kind.REGISTRATION_REMOVED).size());
+    assertEquals(6, harness.events(RegistrationRemoved.class).size());
     assertFalse(Files.exists(work.resolve("base")), "base directory left behind");
     try (var stateFiles = Files.list(work.resolve("state"))) {
       assertEquals(
@@ -75,7 +77,7 @@ class OrchestratorEndToEndTest {
         assertTimeoutPreemptively(
             Duration.ofSeconds(90), harness.build(harness.orchestrator(runner).build())::run);
 
-    assertEquals(RunnerLoop.EndReason.COMPLETED, result.loops().get(0).reason());
+    assertEquals(EndReason.COMPLETED, result.loops().get(0).reason());
     SimState state = harness.sim.state();
     assertEquals(2, state.finishedJobs(), () -> "jobs: " + state.jobs());
     assertEquals(List.of(), state.runners(), "registrations left at the simulator");
@@ -91,9 +93,15 @@ class OrchestratorEndToEndTest {
 
     List<LoopEvent> events = List.copyOf(harness.events);
     LoopEvent firstRegistered =
-        events.stream().filter(e -> e.kind() == Kind.REGISTERED && e.loop() == 1).findFirst().get();
+        events.stream()
+            .filter(e -> e instanceof Registered && e.loop() == 1)
+            .findFirst()
+            .orElseThrow();
     LoopEvent secondStarted =
-        events.stream().filter(e -> e.kind() == Kind.VM_STARTED && e.loop() == 2).findFirst().get();
+        events.stream()
+            .filter(e -> e instanceof VmStarted && e.loop() == 2)
+            .findFirst()
+            .orElseThrow();
     assertTrue(secondStarted.nanoTime() > firstRegistered.nanoTime(), "" + events);
   }
 }

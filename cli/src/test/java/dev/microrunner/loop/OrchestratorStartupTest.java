@@ -10,7 +10,11 @@ import dev.microrunner.github.GitHubRunnerClient;
 import dev.microrunner.github.RetryPolicy;
 import dev.microrunner.github.Secret;
 import dev.microrunner.github.sim.Fault;
-import dev.microrunner.loop.LoopEvent.Kind;
+import dev.microrunner.loop.LoopEvent.BackingOff;
+import dev.microrunner.loop.LoopEvent.EndReason;
+import dev.microrunner.loop.LoopEvent.Registered;
+import dev.microrunner.loop.LoopEvent.Started;
+import dev.microrunner.loop.LoopEvent.VmStarted;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -52,16 +56,22 @@ class OrchestratorStartupTest {
   void aLoopThatNeverRegistersHoldsTheNextOnlyUntilTheStartTimeout() throws Exception {
     Path guest = LoopHarness.script(work.resolve("guest"), LOOP_ONE_NEVER_REGISTERS);
     RunnerConfig runner =
-        harness.runner().entrypoint(guest.toString()).grace(Duration.ofSeconds(5)).build();
+        harness
+            .runner()
+            .vm(vm -> vm.entrypoint(guest.toString()))
+            .grace(Duration.ofSeconds(5))
+            .build();
+    SkippingTime time = new SkippingTime();
     Orchestrator orchestrator =
         harness.build(
-            harness.orchestrator(runner).loops(2).startTimeout(Duration.ofSeconds(2)).build());
+            harness.orchestrator(runner).loops(2).startTimeout(Duration.ofSeconds(2)).build(),
+            time);
     Thread stopper =
         new Thread(
             () -> {
               Awaitility.await()
                   .atMost(Duration.ofSeconds(30))
-                  .until(() -> !harness.events(Kind.REGISTERED).isEmpty());
+                  .until(() -> !harness.events(Registered.class).isEmpty());
               orchestrator.stop(false);
             });
     stopper.start();
@@ -69,16 +79,15 @@ class OrchestratorStartupTest {
     assertTimeoutPreemptively(Duration.ofSeconds(60), orchestrator::run);
     stopper.join();
 
-    List<LoopEvent> registered = harness.events(Kind.REGISTERED);
+    List<Registered> registered = harness.events(Registered.class);
     assertEquals(2, registered.get(0).loop());
-    LoopEvent firstStart =
-        harness.events(Kind.VM_STARTED).stream().filter(e -> e.loop() == 1).findFirst().get();
-    LoopEvent secondStart =
-        harness.events(Kind.VM_STARTED).stream().filter(e -> e.loop() == 2).findFirst().get();
-    Duration held = Duration.ofNanos(secondStart.nanoTime() - firstStart.nanoTime());
+    // The orchestrator waited for loop 1 once, for what was left of the 2 s start timeout.
+    List<Duration> waits = time.skipped();
+    assertEquals(1, waits.size(), "" + waits);
+    Duration held = waits.get(0);
     assertTrue(
-        held.compareTo(Duration.ofMillis(1500)) > 0 && held.compareTo(Duration.ofSeconds(10)) < 0,
-        "loop 2 started " + held + " after loop 1; the start timeout is 2 s");
+        held.compareTo(Duration.ofMillis(1500)) > 0 && held.compareTo(Duration.ofSeconds(2)) <= 0,
+        "loop 2 was held " + held + " for loop 1; the start timeout is 2 s");
     assertEquals(List.of(), harness.sim.state().runners());
   }
 
@@ -86,6 +95,7 @@ class OrchestratorStartupTest {
   void withoutIsolationLoopsShareOneDirectoryAndStartTheSleepApart() throws Exception {
     harness.enqueueJobs(2, Duration.ofMillis(100));
     RunnerConfig runner = harness.runner().repeat(1).build();
+    SkippingTime time = new SkippingTime();
     Orchestrator orchestrator =
         harness.build(
             harness
@@ -93,16 +103,16 @@ class OrchestratorStartupTest {
                 .loops(2)
                 .isolation(false)
                 .isolationOffDelay(Duration.ofSeconds(1))
-                .build());
+                .build(),
+            time);
 
     Orchestrator.Result result =
         assertTimeoutPreemptively(Duration.ofSeconds(60), orchestrator::run);
 
     assertEquals(2, result.runners());
     assertEquals(2, harness.sim.state().finishedJobs());
-    List<LoopEvent> started = harness.events(Kind.LOOP_STARTED);
-    Duration apart = Duration.ofNanos(started.get(1).nanoTime() - started.get(0).nanoTime());
-    assertTrue(apart.compareTo(Duration.ofMillis(900)) > 0, "started " + apart + " apart");
+    assertEquals(2, harness.events(Started.class).size());
+    assertEquals(List.of(Duration.ofSeconds(1)), time.skipped(), "the pause between loop starts");
     assertEquals(List.of(), harness.sim.state().runners());
     assertTrue(java.nio.file.Files.notExists(work.resolve("base")), "base directory left behind");
   }
@@ -113,25 +123,30 @@ class OrchestratorStartupTest {
     RunnerConfig runner =
         harness
             .runner()
-            .entrypoint(guest.toString())
+            .vm(vm -> vm.entrypoint(guest.toString()))
             .backoff(new Backoff(Duration.ofMillis(200), Duration.ofMillis(800)))
-            // Room for the three back-offs (1.4 s) and their VMs on a loaded machine.
             .lifetime(Optional.of(Duration.ofSeconds(5)))
             .build();
 
     Orchestrator.Result result =
         assertTimeoutPreemptively(
-            Duration.ofSeconds(60), harness.build(harness.orchestrator(runner).build())::run);
+            Duration.ofSeconds(60),
+            harness.build(harness.orchestrator(runner).build(), new SkippingTime())::run);
 
-    assertEquals(RunnerLoop.EndReason.LIFETIME, result.loops().get(0).reason());
-    List<String> delays =
-        harness.events(Kind.BACKING_OFF).stream()
-            .map(e -> e.detail().substring(0, e.detail().indexOf(' ')))
-            .toList();
-    assertTrue(delays.size() >= 3, "" + delays);
-    assertEquals(List.of("200", "400", "800"), delays.subList(0, 3));
-    assertTrue(delays.stream().allMatch(d -> Integer.parseInt(d) <= 800), "" + delays);
-    int starts = harness.events(Kind.VM_STARTED).size();
+    assertEquals(EndReason.LIFETIME, result.loops().get(0).reason());
+    List<BackingOff> backOffs = harness.events(BackingOff.class);
+    List<Long> delays = backOffs.stream().map(e -> e.delay().toMillis()).toList();
+    // 200, 400, 800 ms, then 800 ms each until the 5 s lifetime ends the loop.
+    assertTrue(delays.size() >= 4, "" + delays);
+    assertEquals(List.of(200L, 400L, 800L, 800L), delays.subList(0, 4));
+    assertTrue(delays.stream().allMatch(d -> d <= 800), "" + delays);
+    assertEquals(
+        List.of(1, 2, 3, 4),
+        backOffs.stream().map(BackingOff::failuresInARow).toList().subList(0, 4));
+    assertTrue(
+        backOffs.get(0).reason().contains("exited before registering (status 3)"),
+        backOffs.get(0).reason());
+    int starts = harness.events(VmStarted.class).size();
     assertTrue(starts <= delays.size() + 1, starts + " VMs for " + delays.size() + " back-offs");
     assertEquals(List.of(), harness.sim.state().runners(), "unused registrations left behind");
   }
@@ -155,18 +170,18 @@ class OrchestratorStartupTest {
           Orchestrator.builder(harness.orchestrator(runner).build())
               .github(github)
               .listener(harness.events::add)
+              .time(new SkippingTime())
               .build();
 
       Orchestrator.Result result =
           assertTimeoutPreemptively(Duration.ofSeconds(60), orchestrator::run);
 
-      assertEquals(RunnerLoop.EndReason.COMPLETED, result.loops().get(0).reason());
+      assertEquals(EndReason.COMPLETED, result.loops().get(0).reason());
     }
-    List<String> delays =
-        harness.events(Kind.BACKING_OFF).stream()
-            .map(e -> e.detail().substring(0, e.detail().indexOf(' ')))
-            .toList();
-    assertEquals(List.of("100", "200", "400"), delays);
+    List<BackingOff> backOffs = harness.events(BackingOff.class);
+    assertEquals(
+        List.of(100L, 200L, 400L), backOffs.stream().map(e -> e.delay().toMillis()).toList());
+    assertTrue(backOffs.stream().allMatch(e -> e.reason().startsWith("GitHub: ")), "" + backOffs);
     assertEquals(1, harness.sim.state().finishedJobs());
     assertEquals(List.of(), harness.sim.state().runners());
   }
@@ -185,11 +200,9 @@ class OrchestratorStartupTest {
             Duration.ofSeconds(30),
             harness.build(harness.orchestrator(runner).loops(2).parallelStart(2).build())::run);
 
-    assertTrue(result.authenticationFailure().isPresent(), "" + result);
-    assertTrue(
-        result.authenticationFailure().get().failure().get()
-            instanceof GitHubAuthenticationException);
-    assertEquals(List.of(), harness.events(Kind.VM_STARTED), "a VM started without registration");
+    assertTrue(result.refusal().isPresent(), "" + result);
+    assertTrue(result.refusal().get().failure().get() instanceof GitHubAuthenticationException);
+    assertEquals(List.of(), harness.events(VmStarted.class), "a VM started without registration");
   }
 
   @Test
@@ -207,6 +220,6 @@ class OrchestratorStartupTest {
             harness.build(harness.orchestrator(runner).loops(3).build())::run);
 
     assertEquals(1, result.loops().size(), "loops started after GitHub refused the first");
-    assertTrue(result.authenticationFailure().isPresent(), "" + result);
+    assertTrue(result.refusal().isPresent(), "" + result);
   }
 }

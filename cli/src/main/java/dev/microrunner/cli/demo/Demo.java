@@ -13,7 +13,7 @@ import dev.microrunner.github.sim.SimulatorOptions;
 import dev.microrunner.loop.Backoff;
 import dev.microrunner.loop.Orchestrator;
 import dev.microrunner.loop.OrchestratorConfig;
-import dev.microrunner.loop.Redaction;
+import dev.microrunner.loop.Redactor;
 import dev.microrunner.loop.RunnerConfig;
 import dev.microrunner.loop.RuntimeUnavailableException;
 import dev.microrunner.vm.MicroVmRuntime;
@@ -90,6 +90,7 @@ public final class Demo {
   private final PrintWriter out;
   private final PrintWriter err;
   private final boolean live;
+  private final Redactor redactor;
   private final RunnerTracker tracker = new RunnerTracker();
   private final Object lock = new Object();
   private Orchestrator orchestrator;
@@ -102,12 +103,14 @@ public final class Demo {
   /**
    * @param live whether to redraw one status line ({@code out} is a terminal) rather than print
    *     periodic lines
+   * @param redactor masks the demo's token and the loops' secrets in what it prints
    */
-  public Demo(Options options, PrintWriter out, PrintWriter err, boolean live) {
+  public Demo(Options options, PrintWriter out, PrintWriter err, boolean live, Redactor redactor) {
     this.options = options;
     this.out = out;
     this.err = err;
     this.live = live;
+    this.redactor = redactor;
   }
 
   /** From a signal handler: ends the demo (the second call skips the grace period). */
@@ -129,7 +132,7 @@ public final class Demo {
       String runtime = chooseRuntime(work.resolve("state"));
       try (GitHubSimulator sim = GitHubSimulator.start(SimulatorOptions.defaults())) {
         String token = SimulatorTokens.generate();
-        Redaction.register(token);
+        redactor.add(token);
         sim.acceptToken(token);
         Path distribution = work.resolve("actions-runner");
         SimulatedRunnerDistribution.write(
@@ -159,7 +162,8 @@ public final class Demo {
 
   private int runOrchestrator(OrchestratorConfig config, GitHubSimulator sim, long start)
       throws Exception {
-    Orchestrator created = Orchestrator.builder(config).listener(tracker).build();
+    Orchestrator created =
+        Orchestrator.builder(config).listener(tracker).redactor(redactor).build();
     synchronized (lock) {
       orchestrator = created;
       if (interrupted) {
@@ -271,7 +275,7 @@ public final class Demo {
       problems.add(failure);
     }
     result
-        .authenticationFailure()
+        .refusal()
         .or(result::failure)
         .ifPresent(
             o ->
@@ -294,7 +298,7 @@ public final class Demo {
     }
     if (!problems.isEmpty()) {
       // The problems quote loop failures and back-off reasons verbatim, past the log's masking.
-      err.println(Redaction.redact("demo: failed: " + String.join("; ", problems)));
+      err.println(redactor.redact("demo: failed: " + String.join("; ", problems)));
       err.flush();
       return 1;
     }
@@ -352,14 +356,18 @@ public final class Demo {
                   + " "
                   + String.join(" ", SelfLaunch.SMALL_JVM_FLAGS)
                   + " \"$@\"");
+      String agent = SelfLaunch.writeLauncher(work.resolve("agent"), "agent").toString();
       return runner
-          .entrypoint(SelfLaunch.writeLauncher(work.resolve("agent"), "agent").toString())
-          .guestEnvironment(
-              Map.of(
-                  "RUNNER_INSTALL",
-                  distribution.toString(),
-                  SimulatedRunnerDistribution.JAVA_ENV,
-                  java.toString()))
+          .vm(
+              vm ->
+                  vm.entrypoint(agent)
+                      .args()
+                      .environment(
+                          Map.of(
+                              "RUNNER_INSTALL",
+                              distribution.toString(),
+                              SimulatedRunnerDistribution.JAVA_ENV,
+                              java.toString())))
           .build();
     }
     // A VM runs the image's agent; the simulated runner and this jar are mounted read-only.
@@ -369,20 +377,20 @@ public final class Demo {
           "the demo on runtime " + runtime + " needs the built jar: run it with java -jar");
     }
     return runner
-        .image(options.image())
-        .mounts(
-            List.of(
-                new Mount(distribution, GUEST_ROOT + "/actions-runner", true),
-                new Mount(jar.getParent(), GUEST_ROOT + "/lib", true)))
-        .guestEnvironment(
-            Map.of(
-                "RUNNER_INSTALL",
-                GUEST_ROOT + "/actions-runner",
-                SimulatedRunnerDistribution.CLASSPATH_ENV,
-                GUEST_ROOT + "/lib/" + jar.getFileName(),
-                SimulatedRunnerDistribution.JAVA_ENV,
-                "/opt/microrunner/jre/bin/java"))
-        .network(Optional.of("host"))
+        .vm(
+            vm ->
+                vm.image(options.image())
+                    .mount(new Mount(distribution, GUEST_ROOT + "/actions-runner", true))
+                    .mount(new Mount(jar.getParent(), GUEST_ROOT + "/lib", true))
+                    .environment(
+                        Map.of(
+                            "RUNNER_INSTALL",
+                            GUEST_ROOT + "/actions-runner",
+                            SimulatedRunnerDistribution.CLASSPATH_ENV,
+                            GUEST_ROOT + "/lib/" + jar.getFileName(),
+                            SimulatedRunnerDistribution.JAVA_ENV,
+                            "/opt/microrunner/jre/bin/java"))
+                    .network("host"))
         .build();
   }
 }

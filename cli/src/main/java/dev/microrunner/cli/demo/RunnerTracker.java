@@ -55,27 +55,31 @@ public final class RunnerTracker implements LoopListener {
 
   @Override
   public synchronized void onEvent(LoopEvent event) {
-    if (event.kind() == LoopEvent.Kind.BACKING_OFF) {
-      backOffs.add("loop " + event.loop() + ": " + event.detail());
+    if (event instanceof LoopEvent.BackingOff backingOff) {
+      backOffs.add(
+          "loop "
+              + event.loop()
+              + ": "
+              + backingOff.delay().toMillis()
+              + " ms: "
+              + backingOff.reason());
       return;
     }
-    if (event.runner().isEmpty()) {
+    if (!(event instanceof LoopEvent.RunnerEvent runnerEvent)) {
       return;
     }
-    Runner runner = runners.computeIfAbsent(event.runner().get(), Runner::new);
-    switch (event.kind()) {
-      case RUNNER_CREATED -> runner.name = event.detail();
-      case VM_STARTED -> runner.vmStarted = OptionalLong.of(event.nanoTime());
-      case REGISTERED -> {
-        runner.registered = OptionalLong.of(event.nanoTime());
-        if (runner.name.isEmpty()) {
-          runner.name = event.detail();
-        }
+    Runner runner = runners.computeIfAbsent(runnerEvent.runner(), Runner::new);
+    if (event instanceof LoopEvent.RunnerCreated created) {
+      runner.name = created.name();
+    } else if (event instanceof LoopEvent.VmStarted) {
+      runner.vmStarted = OptionalLong.of(event.nanoTime());
+    } else if (event instanceof LoopEvent.Registered registered) {
+      runner.registered = OptionalLong.of(event.nanoTime());
+      if (runner.name.isEmpty()) {
+        runner.name = registered.name();
       }
-      case VM_EXITED -> runner.vmExited = OptionalLong.of(event.nanoTime());
-      default -> {
-        // Other events do not change the table.
-      }
+    } else if (event instanceof LoopEvent.VmExited) {
+      runner.vmExited = OptionalLong.of(event.nanoTime());
     }
   }
 

@@ -10,7 +10,8 @@ import dev.microrunner.github.Runner;
 import dev.microrunner.handshake.EnvFile;
 import dev.microrunner.handshake.LoopSecret;
 import dev.microrunner.handshake.RunnerId;
-import dev.microrunner.loop.Redaction;
+import dev.microrunner.loop.LoopTime;
+import dev.microrunner.loop.Redactor;
 import dev.microrunner.loop.RegistrationMode;
 import dev.microrunner.loop.RunnerConfig;
 import java.io.IOException;
@@ -24,7 +25,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Registers runners at GitHub on the host and removes them again, keeping the instance journal and
- * the redaction list in step. Thread-safe: loops prepare registrations in the background.
+ * the redactor in step. Thread-safe: loops prepare registrations in the background.
  */
 public final class Registrar {
 
@@ -56,14 +57,23 @@ public final class Registrar {
   private final RunnerConfig config;
   private final long groupId;
   private final InstanceJournal journal;
+  private final Redactor redactor;
+  private final LoopTime time;
   private RegistrationToken token;
 
   public Registrar(
-      GitHubRunnerClient github, RunnerConfig config, long groupId, InstanceJournal journal) {
+      GitHubRunnerClient github,
+      RunnerConfig config,
+      long groupId,
+      InstanceJournal journal,
+      Redactor redactor,
+      LoopTime time) {
     this.github = github;
     this.config = config;
     this.groupId = groupId;
     this.journal = journal;
+    this.redactor = redactor;
+    this.time = time;
   }
 
   /** Obtains a JIT config (or a registration token) for the runner {@code id}. */
@@ -84,7 +94,7 @@ public final class Registrar {
           github.generateJitConfig(
               new JitRequest(name, groupId, config.effectiveLabels(), config.workFolder()));
       String encoded = jit.encodedJitConfig().reveal();
-      Redaction.register(encoded);
+      redactor.add(encoded);
       journal.add(name, jit.runner().id());
       env.put(EnvFile.RUNNER_JITCONFIG, encoded);
       return new Registration(id, name, jit.runner().id(), env, encoded);
@@ -98,7 +108,7 @@ public final class Registrar {
   private synchronized String registrationToken() throws GitHubException {
     if (token == null || token.expiresAt().isBefore(Instant.now().plus(TOKEN_MARGIN))) {
       token = github.createRegistrationToken();
-      Redaction.register(token.token().reveal());
+      redactor.add(token.token().reveal());
     }
     return token.token().reveal();
   }
@@ -137,7 +147,7 @@ public final class Registrar {
           throw busy;
         }
         try {
-          Thread.sleep(DELETE_RETRY_DELAY.toMillis());
+          time.sleep(DELETE_RETRY_DELAY);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           throw busy;
@@ -160,10 +170,13 @@ public final class Registrar {
     }
   }
 
-  /** Forgets the secrets of a registration that is over. */
-  public static void forgetSecret(Registration registration) {
+  /**
+   * Forgets the secret of a registration that is over: its JIT config. A registration token serves
+   * several runners and stays masked while this registrar lives (one new token an hour at most).
+   */
+  public void forgetSecret(Registration registration) {
     if (registration.githubId() >= 0) {
-      Redaction.forget(registration.secret());
+      redactor.forget(registration.secret());
     }
   }
 }

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.microrunner.github.sim.SimState;
 import dev.microrunner.handshake.RunnerId;
 import dev.microrunner.loop.LoopEvent;
-import dev.microrunner.loop.LoopEvent.Kind;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Instant;
@@ -27,10 +26,10 @@ class RunnerTableTest {
     RunnerId neverStarted = RunnerId.parse("2-dddddddd");
     feed(tracker, second, "demo-2-bbbbbbbb", 300, 900, 2_300);
     feed(tracker, first, "demo-1-aaaaaaaa", 100, 600, 2_100);
-    tracker.onEvent(event(Kind.RUNNER_CREATED, idle, "demo-1-cccccccc", 2_200));
-    tracker.onEvent(event(Kind.VM_STARTED, idle, "", 2_250));
-    tracker.onEvent(event(Kind.VM_EXITED, idle, "", 2_900));
-    tracker.onEvent(event(Kind.RUNNER_CREATED, neverStarted, "demo-2-dddddddd", 2_300));
+    tracker.onEvent(created(idle, "demo-1-cccccccc", 2_200));
+    tracker.onEvent(vmStarted(idle, 2_250));
+    tracker.onEvent(vmExited(idle, 2_900));
+    tracker.onEvent(created(neverStarted, "demo-2-dddddddd", 2_300));
 
     RunnerTable table =
         RunnerTable.of(
@@ -57,15 +56,22 @@ class RunnerTableTest {
 
   private static void feed(
       RunnerTracker tracker, RunnerId id, String name, long started, long registered, long exited) {
-    tracker.onEvent(event(Kind.RUNNER_CREATED, id, name, started - 50));
-    tracker.onEvent(event(Kind.VM_STARTED, id, "", started));
-    tracker.onEvent(event(Kind.REGISTERED, id, name, registered));
-    tracker.onEvent(event(Kind.VM_EXITED, id, "", exited));
+    tracker.onEvent(created(id, name, started - 50));
+    tracker.onEvent(vmStarted(id, started));
+    tracker.onEvent(new LoopEvent.Registered(id.loop(), id, name, Instant.EPOCH, registered * MS));
+    tracker.onEvent(vmExited(id, exited));
   }
 
-  private static LoopEvent event(Kind kind, RunnerId id, String detail, long millis) {
-    return new LoopEvent(
-        kind, id.loop(), Optional.of(id), Instant.EPOCH, millis * MS, OptionalInt.empty(), detail);
+  private static LoopEvent created(RunnerId id, String name, long millis) {
+    return new LoopEvent.RunnerCreated(id.loop(), id, name, Instant.EPOCH, millis * MS);
+  }
+
+  private static LoopEvent vmStarted(RunnerId id, long millis) {
+    return new LoopEvent.VmStarted(id.loop(), id, "vm-" + id, Instant.EPOCH, millis * MS);
+  }
+
+  private static LoopEvent vmExited(RunnerId id, long millis) {
+    return new LoopEvent.VmExited(id.loop(), id, OptionalInt.of(0), Instant.EPOCH, millis * MS);
   }
 
   private static SimState.JobState job(String name, String runner, long millis) {
