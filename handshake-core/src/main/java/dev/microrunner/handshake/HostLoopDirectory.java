@@ -1,19 +1,16 @@
 package dev.microrunner.handshake;
 
+import dev.microrunner.handshake.internal.DirectoryChanges;
 import dev.microrunner.handshake.internal.ReadResult;
 import dev.microrunner.handshake.internal.SafeDirectory;
 import dev.microrunner.handshake.internal.SecretFileContent;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardWatchEventKinds;
-import java.nio.file.WatchKey;
-import java.nio.file.WatchService;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -34,8 +31,9 @@ import org.slf4j.LoggerFactory;
  * .<name>.claims} (mode 0700), which no VM can see. The parent of the loop directory must therefore
  * not be reachable from a VM, as the orchestrator's base directory (0700, never mounted) is not.
  *
- * <p>{@link #awaitRegistration} keeps an inotify watch service open for the object's lifetime;
- * {@link #close()} or {@link #deleteAfterVmsEnded()} releases it.
+ * <p>{@link #awaitRegistration} keeps a watch on the directory (one watch service serves every
+ * directory of the process) for the object's lifetime; {@link #close()} or {@link
+ * #deleteAfterVmsEnded()} releases it.
  */
 public final class HostLoopDirectory implements AutoCloseable {
   /** How often the directory is listed while waiting; the watch service only wakes us earlier. */
@@ -48,8 +46,8 @@ public final class HostLoopDirectory implements AutoCloseable {
   private final Path claims;
   private final int loop;
   private final SafeDirectory files;
-  private WatchService watcher;
-  private boolean watcherUnavailable;
+  private DirectoryChanges.Subscription changes;
+  private boolean watchClosed;
 
   private HostLoopDirectory(Path path, Path claims, int loop, SafeDirectory files) {
     this.path = path;
@@ -143,68 +141,45 @@ public final class HostLoopDirectory implements AutoCloseable {
       throws IOException, InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
+      DirectoryChanges.Subscription changes = changes();
+      long seen = changes == null ? 0 : changes.changes();
       Optional<RunnerId> found = findRegistration();
       long remaining = deadline - System.nanoTime();
       if (found.isPresent() || remaining <= 0) {
         return found;
       }
       long wait = Math.min(remaining, REGISTRATION_POLL_INTERVAL.toNanos());
-      WatchService watcher = watcher();
-      if (watcher == null) {
+      if (changes == null) {
         TimeUnit.NANOSECONDS.sleep(wait);
-        continue;
-      }
-      try {
-        WatchKey key = watcher.poll(wait, TimeUnit.NANOSECONDS);
-        if (key != null) {
-          key.pollEvents();
-          key.reset();
-        }
-      } catch (ClosedWatchServiceException e) {
-        // closed by close() on another thread: polling alone stays correct
-        TimeUnit.NANOSECONDS.sleep(wait);
+      } else {
+        changes.awaitChangeAfter(seen, wait);
       }
     }
   }
 
-  /**
-   * The wake-up hint, opened on first use and kept: opening and closing a watch service costs
-   * milliseconds, which would show in every registration wait. Null when unavailable.
-   */
-  private synchronized WatchService watcher() {
-    if (watcher == null && !watcherUnavailable) {
+  /** The wake-up hint, subscribed on first use and kept. Null when unavailable or closed. */
+  private synchronized DirectoryChanges.Subscription changes() {
+    if (changes == null && !watchClosed) {
       try {
-        WatchService opened = path.getFileSystem().newWatchService();
-        try {
-          path.register(
-              opened, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY);
-        } catch (IOException | RuntimeException e) {
-          opened.close();
-          throw e;
-        }
-        watcher = opened;
+        changes = DirectoryChanges.watch(path);
       } catch (IOException | RuntimeException e) {
-        LOG.debug("No watch service for {}; polling only: {}", path, e.toString());
-        watcherUnavailable = true;
+        LOG.debug("No watch for {}; polling only: {}", path, e.toString());
+        watchClosed = true;
       }
     }
-    return watcher;
+    return changes;
   }
 
   /**
-   * Releases the watch service used by {@link #awaitRegistration}; the directory and its files
-   * stay. Further waits poll only.
+   * Stops watching the directory for {@link #awaitRegistration}; the directory and its files stay.
+   * Further waits poll only.
    */
   @Override
   public synchronized void close() {
-    watcherUnavailable = true;
-    if (watcher != null) {
-      try {
-        watcher.close();
-      } catch (IOException e) {
-        LOG.debug("Closing the watch service for {} failed: {}", path, e.toString());
-      }
-      watcher = null;
+    watchClosed = true;
+    if (changes != null) {
+      changes.close();
+      changes = null;
     }
   }
 

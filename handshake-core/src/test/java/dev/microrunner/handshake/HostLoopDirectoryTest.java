@@ -13,6 +13,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -167,6 +168,39 @@ class HostLoopDirectoryTest {
     Files.writeString(loop.path().resolve("3-xyz789.tkn"), "registered");
 
     assertEquals(Optional.of(RunnerId.parse("3-xyz789")), waiting.get(10, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void everyLoopDirectoryIsWatchedByOneThread() throws Exception {
+    List<HostLoopDirectory> loops = new ArrayList<>();
+    try {
+      for (int i = 1; i <= 20; i++) {
+        HostLoopDirectory other = HostLoopDirectory.create(base.resolve("many-" + i), i);
+        loops.add(other);
+        assertEquals(Optional.empty(), other.awaitRegistration(Duration.ofMillis(1)));
+      }
+      long watchers =
+          Thread.getAllStackTraces().keySet().stream()
+              .filter(thread -> thread.getName().equals("microrunner-directory-changes"))
+              .count();
+      // Not one inotify instance and thread per directory: 128 instances per user by default.
+      assertEquals(1, watchers);
+      CompletableFuture<Optional<RunnerId>> waiting = new CompletableFuture<>();
+      HostLoopDirectory last = loops.get(19);
+      new Thread(
+              () -> {
+                try {
+                  waiting.complete(last.awaitRegistration(BOUND));
+                } catch (Exception e) {
+                  waiting.completeExceptionally(e);
+                }
+              })
+          .start();
+      Files.writeString(last.path().resolve("20-abc123.tkn"), "registered");
+      assertEquals(Optional.of(RunnerId.parse("20-abc123")), waiting.get(10, TimeUnit.SECONDS));
+    } finally {
+      loops.forEach(HostLoopDirectory::close);
+    }
   }
 
   @Test
