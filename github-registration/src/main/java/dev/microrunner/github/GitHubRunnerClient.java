@@ -19,6 +19,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,26 +37,39 @@ public final class GitHubRunnerClient implements AutoCloseable {
   /** Repositories have a single runner group, "Default", with id 1. */
   public static final long DEFAULT_RUNNER_GROUP_ID = 1;
 
+  /** Threads for the HTTP client's dependent steps; requests themselves block their callers. */
+  private static final int EXECUTOR_THREADS = 2;
+
   private final GitHubTarget target;
   private final RunnerScope scope;
   private final Credentials credentials;
   private final GitHubHttp http;
   private final FailureMessages failures;
   private final GitHubHttp.BearerSource bearer;
+  private final ExecutorService executor;
 
   private GitHubRunnerClient(Builder builder) {
     this.target = builder.target;
     this.scope = builder.scope;
     this.credentials = builder.credentials;
-    HttpClient client =
-        builder.httpClient != null
-            ? builder.httpClient
-            : HttpClient.newBuilder()
-                .connectTimeout(builder.connectTimeout)
-                // A redirect could carry the token to another host; GitHub's API does not need
-                // them.
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .build();
+    HttpClient client;
+    if (builder.httpClient != null) {
+      client = builder.httpClient;
+      this.executor = null;
+    } else {
+      // The client's own executor is unbounded: one thread per request in flight, idle for a
+      // minute afterwards (33 threads for 50 runner loops). Requests here are sent synchronously,
+      // so the executor only runs their short dependent steps.
+      this.executor = Executors.newFixedThreadPool(EXECUTOR_THREADS, GitHubRunnerClient::daemon);
+      client =
+          HttpClient.newBuilder()
+              .connectTimeout(builder.connectTimeout)
+              // A redirect could carry the token to another host; GitHub's API does not need
+              // them.
+              .followRedirects(HttpClient.Redirect.NEVER)
+              .executor(executor)
+              .build();
+    }
     this.http =
         new GitHubHttp(
             client, builder.clock, builder.sleeper, builder.retryPolicy, builder.requestTimeout);
@@ -237,9 +252,22 @@ public final class GitHubRunnerClient implements AutoCloseable {
             + names);
   }
 
+  /**
+   * Ends the threads of the HTTP client this client made; one given to the builder stays as it is.
+   */
   @Override
   public void close() {
-    // java.net.http.HttpClient on Java 17 has no close(); its threads end when it is collected.
+    // java.net.http.HttpClient on Java 17 has no close(); its selector thread ends once it is
+    // collected.
+    if (executor != null) {
+      executor.shutdown();
+    }
+  }
+
+  private static Thread daemon(Runnable task) {
+    Thread thread = new Thread(task, "github-http");
+    thread.setDaemon(true);
+    return thread;
   }
 
   @Override

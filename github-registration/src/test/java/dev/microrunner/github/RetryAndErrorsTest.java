@@ -11,8 +11,17 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -327,6 +336,43 @@ class RetryAndErrorsTest {
                     HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL).build()));
     assertTrue(e.getMessage().contains("Redirect.NEVER"), e.getMessage());
     builder.httpClient(HttpClient.newHttpClient());
+  }
+
+  @Test
+  void concurrentCallsShareTwoHttpThreadsThatEndWithTheClient() throws Exception {
+    int calls = 20;
+    for (int i = 0; i < calls; i++) {
+      expectToken(reply(201, Map.of(), OK));
+    }
+    Set<Thread> before = httpThreads();
+    GitHubRunnerClient client = client();
+    ExecutorService callers = Executors.newFixedThreadPool(calls);
+    try {
+      List<Future<RegistrationToken>> tokens = new ArrayList<>();
+      for (int i = 0; i < calls; i++) {
+        tokens.add(callers.submit(client::createRegistrationToken));
+      }
+      for (Future<RegistrationToken> token : tokens) {
+        token.get(30, TimeUnit.SECONDS);
+      }
+    } finally {
+      callers.shutdown();
+    }
+    // The JDK client's own executor starts a thread per request in flight.
+    Set<Thread> own = httpThreads();
+    own.removeAll(before);
+    assertTrue(own.size() >= 1 && own.size() <= 2, own.size() + " HTTP threads");
+    client.close();
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> own.stream().noneMatch(Thread::isAlive));
+    github.assertAllMet();
+  }
+
+  private static Set<Thread> httpThreads() {
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(thread -> thread.getName().equals("github-http") && thread.isAlive())
+        .collect(Collectors.toCollection(HashSet::new));
   }
 
   @Test
