@@ -117,18 +117,8 @@ final class SimStore {
   private long nextJobId = 1;
   private long nextInstallationId = 1000;
   int removedRunners;
-  long apiRequests;
-
-  // Faults.
-  int primaryRateLimited;
-  int primaryStatus = 403;
-  Duration primaryResetAfter = Duration.ZERO;
-  int secondaryRateLimited;
-  int secondaryStatus = 403;
-  Duration secondaryRetryAfter = Duration.ZERO;
-  int serverErrors;
-  int serverErrorStatus = 500;
-  Duration latency = Duration.ZERO;
+  private long apiRequests;
+  private final Faults faults = new Faults();
 
   SimStore(Clock clock, Duration tokenLifetime) {
     this.clock = clock;
@@ -145,6 +135,11 @@ final class SimStore {
       text.append(alphabet.charAt(RANDOM.nextInt(alphabet.length())));
     }
     return text.toString();
+  }
+
+  /** Accepts {@code pat} as a personal access token from now on. */
+  synchronized void acceptToken(String pat) {
+    acceptedTokens.add(pat);
   }
 
   synchronized IssuedToken issue(Map<String, IssuedToken> tokens, String scope) {
@@ -324,6 +319,35 @@ final class SimStore {
     registrationTokens.values().removeIf(token -> !now.isBefore(token.expiresAt()));
     removeTokens.values().removeIf(token -> !now.isBefore(token.expiresAt()));
     installationTokens.values().removeIf(expiry -> !now.isBefore(expiry));
+  }
+
+  /** What a REST API request meets before its endpoint: a latency and maybe a fault. */
+  record ApiCall(Duration latency, Optional<Fault> fault) {}
+
+  /**
+   * Counts a REST API request against the rate limit and takes the fault it gets, at once: faults
+   * hit requests in the order they were counted.
+   */
+  synchronized ApiCall countApiRequest() {
+    apiRequests++;
+    return new ApiCall(faults.latency(), faults.take());
+  }
+
+  synchronized long apiRequests() {
+    return apiRequests;
+  }
+
+  synchronized void injectFault(Fault fault) {
+    faults.inject(fault);
+  }
+
+  synchronized void clearFaults() {
+    faults.clear();
+  }
+
+  /** Wakes the long polls, so that they see a closed simulator at once. */
+  synchronized void wakeWaiters() {
+    notifyAll();
   }
 
   synchronized SimState snapshot() {
