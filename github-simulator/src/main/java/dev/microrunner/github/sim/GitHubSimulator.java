@@ -1,9 +1,10 @@
 package dev.microrunner.github.sim;
 
+import dev.microrunner.github.sim.internal.SimServer;
+import dev.microrunner.github.sim.internal.SimStore;
 import java.io.IOException;
 import java.net.URI;
 import java.security.PublicKey;
-import java.util.List;
 
 /**
  * A GitHub simulator on 127.0.0.1: the self-hosted runner endpoints of GitHub's REST API (same
@@ -52,7 +53,7 @@ public final class GitHubSimulator implements AutoCloseable {
   }
 
   public void enqueueJob(SimJob job) {
-    store.enqueue(List.of(job));
+    store.enqueue(job);
   }
 
   public SimState state() {

@@ -1,9 +1,10 @@
-package dev.microrunner.github.sim;
+package dev.microrunner.github.sim.internal;
 
-import static dev.microrunner.github.sim.Json.JSON;
+import static dev.microrunner.github.sim.internal.Json.JSON;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.microrunner.github.sim.SimulatedRunner;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;

@@ -1,7 +1,8 @@
-package dev.microrunner.github.sim;
+package dev.microrunner.github.sim.internal;
 
-import static dev.microrunner.github.sim.Json.JSON;
+import static dev.microrunner.github.sim.internal.Json.JSON;
 
+import dev.microrunner.github.sim.Fault;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;

@@ -1,9 +1,10 @@
-package dev.microrunner.github.sim;
+package dev.microrunner.github.sim.internal;
 
-import static dev.microrunner.github.sim.Json.JSON;
+import static dev.microrunner.github.sim.internal.Json.JSON;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.microrunner.github.sim.GitHubSimulator;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -22,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * REST API, inside its rate limits and faults) and writes the reply as JSON. A refusal ({@link
  * HttpError}) becomes GitHub's error body; anything unexpected a 500.
  */
-final class SimServer implements AutoCloseable {
+public final class SimServer implements AutoCloseable {
 
   /** Logs under the simulator's public name, which is what a log line shows. */
   private static final Logger LOG = LoggerFactory.getLogger(GitHubSimulator.class);
@@ -64,7 +65,7 @@ final class SimServer implements AutoCloseable {
   }
 
   /** Serves {@code store} on 127.0.0.1:{@code port}; port 0 picks a free one. */
-  static SimServer start(int port, SimStore store) throws IOException {
+  public static SimServer start(int port, SimStore store) throws IOException {
     SimServer simServer = new SimServer(port, store);
     simServer.server.start();
     LOG.info("GitHub simulator listening on {}", simServer.url);
@@ -72,7 +73,7 @@ final class SimServer implements AutoCloseable {
   }
 
   /** {@code http://127.0.0.1:PORT}. */
-  URI url() {
+  public URI url() {
     return url;
   }
 

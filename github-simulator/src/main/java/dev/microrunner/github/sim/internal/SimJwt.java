@@ -1,6 +1,6 @@
-package dev.microrunner.github.sim;
+package dev.microrunner.github.sim.internal;
 
-import static dev.microrunner.github.sim.Json.JSON;
+import static dev.microrunner.github.sim.internal.Json.JSON;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;

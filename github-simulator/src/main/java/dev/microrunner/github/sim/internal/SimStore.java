@@ -1,5 +1,8 @@
-package dev.microrunner.github.sim;
+package dev.microrunner.github.sim.internal;
 
+import dev.microrunner.github.sim.Fault;
+import dev.microrunner.github.sim.SimJob;
+import dev.microrunner.github.sim.SimState;
 import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -15,8 +18,11 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
-/** The simulator's state; every method runs under the store's monitor. */
-final class SimStore {
+/**
+ * The simulator's state: tokens, Apps, runner groups, runners, jobs, the request count and the
+ * pending faults. Every method runs under the store's monitor.
+ */
+public final class SimStore {
 
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final String UPPER_ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -120,7 +126,7 @@ final class SimStore {
   private long apiRequests;
   private final Faults faults = new Faults();
 
-  SimStore(Clock clock, Duration tokenLifetime) {
+  public SimStore(Clock clock, Duration tokenLifetime) {
     this.clock = clock;
     this.tokenLifetime = tokenLifetime;
   }
@@ -138,7 +144,7 @@ final class SimStore {
   }
 
   /** Accepts {@code pat} as a personal access token from now on. */
-  synchronized void acceptToken(String pat) {
+  public synchronized void acceptToken(String pat) {
     acceptedTokens.add(pat);
   }
 
@@ -154,7 +160,7 @@ final class SimStore {
     return issued != null && issued.scope().equals(scope) && now().isBefore(issued.expiresAt());
   }
 
-  synchronized long registerApp(String appId, PublicKey key) {
+  public synchronized long registerApp(String appId, PublicKey key) {
     long installation = nextInstallationId++;
     apps.put(appId, new App(appId, key, installation));
     return installation;
@@ -174,7 +180,7 @@ final class SimStore {
     return expiry != null && now().isBefore(expiry);
   }
 
-  synchronized long addGroup(String name) {
+  public synchronized long addGroup(String name) {
     long id = groups.stream().mapToLong(Group::id).max().orElse(1) + 1;
     groups.add(new Group(id, name, false));
     return id;
@@ -211,6 +217,11 @@ final class SimStore {
       }
       notifyAll();
     }
+  }
+
+  /** Queues {@code job}. */
+  public void enqueue(SimJob job) {
+    enqueue(List.of(job));
   }
 
   synchronized List<JobRecord> enqueue(List<SimJob> newJobs) {
@@ -337,11 +348,11 @@ final class SimStore {
     return apiRequests;
   }
 
-  synchronized void injectFault(Fault fault) {
+  public synchronized void injectFault(Fault fault) {
     faults.inject(fault);
   }
 
-  synchronized void clearFaults() {
+  public synchronized void clearFaults() {
     faults.clear();
   }
 
@@ -350,7 +361,7 @@ final class SimStore {
     notifyAll();
   }
 
-  synchronized SimState snapshot() {
+  public synchronized SimState snapshot() {
     int queued = 0;
     int running = 0;
     int finished = 0;

@@ -1,4 +1,4 @@
-package dev.microrunner.github.sim;
+package dev.microrunner.github.sim.internal;
 
 /** A request the simulator refuses: the status and the message of GitHub's error body. */
 final class HttpError extends Exception {

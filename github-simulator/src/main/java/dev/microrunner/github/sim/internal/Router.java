@@ -1,4 +1,4 @@
-package dev.microrunner.github.sim;
+package dev.microrunner.github.sim.internal;
 
 import java.io.IOException;
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
-package dev.microrunner.github.sim;
+package dev.microrunner.github.sim.internal;
 
+import dev.microrunner.github.sim.Fault;
 import java.time.Duration;
 import java.util.Optional;
 

@@ -1,10 +1,13 @@
-package dev.microrunner.github.sim;
+package dev.microrunner.github.sim.internal;
 
-import static dev.microrunner.github.sim.Json.JSON;
+import static dev.microrunner.github.sim.internal.Json.JSON;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.microrunner.github.sim.Fault;
+import dev.microrunner.github.sim.SimJob;
+import dev.microrunner.github.sim.SimState;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
