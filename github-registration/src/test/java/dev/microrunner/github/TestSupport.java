@@ -18,7 +18,7 @@ import java.util.List;
 
 /**
  * Test support: a clock moved by hand, a sleeper that records its waits, RSA keys in PEM files.
- * Shared with github-simulator's tests through this module's test jar.
+ * Shared with the GitHub simulator module's tests through this module's test jar.
  */
 public final class TestSupport {
 
