@@ -25,7 +25,13 @@ import org.junit.jupiter.api.io.TempDir;
 class LauncherScriptIT {
 
   private static final List<String> MODULES =
-      List.of("handshake-core", "vm-launcher", "github-registration", "image-build", "cli");
+      List.of(
+          "handshake-core",
+          "vm-launcher",
+          "github-registration",
+          "github-simulator",
+          "image-build",
+          "cli");
 
   @TempDir Path repository;
   @TempDir Path elsewhere;

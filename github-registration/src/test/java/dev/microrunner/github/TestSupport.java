@@ -16,19 +16,23 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 
-final class TestSupport {
+/**
+ * Test support: a clock moved by hand, a sleeper that records its waits, RSA keys in PEM files.
+ * Shared with the GitHub simulator module's tests through this module's test jar.
+ */
+public final class TestSupport {
 
   private TestSupport() {}
 
   /** A clock tests move by hand; the sleeper below advances it instead of waiting. */
-  static final class MutableClock extends Clock {
+  public static final class MutableClock extends Clock {
     private Instant now;
 
-    MutableClock(Instant start) {
+    public MutableClock(Instant start) {
       this.now = start;
     }
 
-    synchronized void advance(Duration duration) {
+    public synchronized void advance(Duration duration) {
       now = now.plus(duration);
     }
 
@@ -49,11 +53,11 @@ final class TestSupport {
   }
 
   /** Records the waits and moves the clock forward by them. */
-  static final class RecordingSleeper implements Sleeper {
+  public static final class RecordingSleeper implements Sleeper {
     private final MutableClock clock;
-    final List<Duration> sleeps = new ArrayList<>();
+    public final List<Duration> sleeps = new ArrayList<>();
 
-    RecordingSleeper(MutableClock clock) {
+    public RecordingSleeper(MutableClock clock) {
       this.clock = clock;
     }
 
@@ -64,18 +68,18 @@ final class TestSupport {
     }
   }
 
-  static KeyPair rsaKeyPair() throws NoSuchAlgorithmException {
+  public static KeyPair rsaKeyPair() throws NoSuchAlgorithmException {
     KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
     generator.initialize(2048);
     return generator.generateKeyPair();
   }
 
-  static Path writePkcs8Pem(Path file, KeyPair keys) throws IOException {
+  public static Path writePkcs8Pem(Path file, KeyPair keys) throws IOException {
     return Files.writeString(file, pem("PRIVATE KEY", keys.getPrivate().getEncoded()));
   }
 
   /** GitHub's format: the RSAPrivateKey inside the JDK's PKCS#8 encoding (26-byte header). */
-  static Path writePkcs1Pem(Path file, KeyPair keys) throws IOException {
+  public static Path writePkcs1Pem(Path file, KeyPair keys) throws IOException {
     byte[] pkcs8 = keys.getPrivate().getEncoded();
     if (pkcs8[22] != 0x04) {
       throw new IllegalStateException("unexpected PKCS#8 layout");

@@ -1,11 +1,9 @@
 package dev.microrunner.github.sim;
 
+import dev.microrunner.github.sim.internal.AtomicFiles;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Objects;
 
 /**
@@ -91,27 +89,11 @@ public final class SimulatedRunnerDistribution {
   }
 
   private static void writeScript(Path file, String content) throws IOException {
-    writeAtomically(file, content, "rwxr-xr-x");
-  }
-
-  /**
-   * Writes {@code content} to a temporary file created with {@code permissions}, then renames it
-   * over {@code file}: a reader never sees a half-written script or settings file, and a private
-   * file is never readable by others, not even for a moment.
-   */
-  static void writeAtomically(Path file, String content, String permissions) throws IOException {
-    Path temp =
-        Files.createTempFile(
-            file.getParent(),
-            file.getFileName().toString(),
-            ".tmp",
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(permissions)));
-    Files.writeString(temp, content, StandardCharsets.UTF_8);
-    Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    AtomicFiles.write(file, content, "rwxr-xr-x");
   }
 
   /** POSIX single quotes: everything literal, a quote written as '\''. */
-  static String shellQuote(String value) {
+  private static String shellQuote(String value) {
     return "'" + value.replace("'", "'\\''") + "'";
   }
 }

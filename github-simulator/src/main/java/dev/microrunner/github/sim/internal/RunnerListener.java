@@ -1,8 +1,9 @@
-package dev.microrunner.github.sim;
+package dev.microrunner.github.sim.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.microrunner.github.sim.SimulatedRunner;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
@@ -24,30 +25,15 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * The simulated actions/runner listener that {@link SimulatedRunnerDistribution}'s scripts run.
- *
- * <ul>
- *   <li>{@code configure --url URL --token T --name N --labels a,b [--runnergroup G] [--work D]
- *       [--ephemeral] [--replace] [--unattended] [--disableupdate]} registers with a registration
- *       token and writes {@code .runner} and {@code .credentials} (0600) in the runner root;
- *   <li>{@code configure remove --token T} removes that registration;
- *   <li>{@code run [--jitconfig X]} connects, takes jobs that match its labels and runs them; an
- *       ephemeral (or JIT) runner exits 0 after one job, and the simulator removes it.
- * </ul>
- *
- * <p>Every option can also come from {@code ACTIONS_RUNNER_INPUT_<NAME>} (e.g. {@code
- * ACTIONS_RUNNER_INPUT_JITCONFIG}), as with the real runner. The runner root is {@code --root},
- * else {@code MICRORUNNER_RUNNER_ROOT}, else the working directory. SIGTERM marks the runner
- * offline and exits promptly.
+ * The simulated actions/runner listener behind {@link SimulatedRunner#execute}: a picocli command
+ * with {@code configure} ({@code remove}) and {@code run}, talking to the simulator's runner API
+ * under {@code /_sim/runner/}.
  */
 @Command(
     name = "Runner.Listener",
     description = "Simulated GitHub Actions runner for the microrunner GitHub simulator.",
-    subcommands = {SimulatedRunner.Configure.class, SimulatedRunner.Run.class})
-public final class SimulatedRunner implements Callable<Integer> {
-
-  /** The environment variable that names the runner root (set by the distribution's scripts). */
-  public static final String ROOT_ENV = "MICRORUNNER_RUNNER_ROOT";
+    subcommands = {RunnerListener.Configure.class, RunnerListener.Run.class})
+public final class RunnerListener implements Callable<Integer> {
 
   static final String ENV_PREFIX = "ACTIONS_RUNNER_INPUT_";
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -59,20 +45,16 @@ public final class SimulatedRunner implements Callable<Integer> {
   private final PrintStream out;
   private final PrintStream err;
 
-  SimulatedRunner(Map<String, String> environment, PrintStream out, PrintStream err) {
+  private RunnerListener(Map<String, String> environment, PrintStream out, PrintStream err) {
     this.environment = environment;
     this.out = out;
     this.err = err;
   }
 
-  /**
-   * Runs the listener in this JVM and returns its exit status. The process entry point belongs to
-   * the program that ships the distribution (the CLI's {@code SimulatedRunnerMain}): a library
-   * never ends the JVM.
-   */
+  /** See {@link SimulatedRunner#execute}. */
   public static int execute(
       String[] args, Map<String, String> environment, PrintStream out, PrintStream err) {
-    SimulatedRunner runner = new SimulatedRunner(environment, out, err);
+    RunnerListener runner = new RunnerListener(environment, out, err);
     CommandLine commandLine = new CommandLine(runner, new Factory(runner));
     commandLine.setDefaultValueProvider(
         argument -> {
@@ -108,7 +90,7 @@ public final class SimulatedRunner implements Callable<Integer> {
     if (option != null) {
       return option;
     }
-    String fromEnv = environment.get(ROOT_ENV);
+    String fromEnv = environment.get(SimulatedRunner.ROOT_ENV);
     return Path.of(fromEnv != null && !fromEnv.isBlank() ? fromEnv : ".")
         .toAbsolutePath()
         .normalize();
@@ -119,9 +101,9 @@ public final class SimulatedRunner implements Callable<Integer> {
   }
 
   private static final class Factory implements CommandLine.IFactory {
-    private final SimulatedRunner runner;
+    private final RunnerListener runner;
 
-    Factory(SimulatedRunner runner) {
+    Factory(RunnerListener runner) {
       this.runner = runner;
     }
 
@@ -148,7 +130,7 @@ public final class SimulatedRunner implements Callable<Integer> {
       description = "Register this runner with a registration token.",
       subcommands = Configure.Remove.class)
   static final class Configure implements Callable<Integer> {
-    private final SimulatedRunner runner;
+    private final RunnerListener runner;
 
     @Option(names = "--url", description = "Repository, organization or enterprise URL.")
     String url;
@@ -186,7 +168,7 @@ public final class SimulatedRunner implements Callable<Integer> {
     @Option(names = "--root", description = "Runner root directory.")
     Path root;
 
-    Configure(SimulatedRunner runner) {
+    Configure(RunnerListener runner) {
       this.runner = runner;
     }
 
@@ -268,7 +250,7 @@ public final class SimulatedRunner implements Callable<Integer> {
         name = "remove",
         description = "Remove this runner's registration with a remove token.")
     static final class Remove implements Callable<Integer> {
-      private final SimulatedRunner runner;
+      private final RunnerListener runner;
 
       @Option(names = "--token", description = "Remove token (or ACTIONS_RUNNER_INPUT_TOKEN).")
       String token;
@@ -276,7 +258,7 @@ public final class SimulatedRunner implements Callable<Integer> {
       @Option(names = "--root")
       Path root;
 
-      Remove(SimulatedRunner runner) {
+      Remove(RunnerListener runner) {
         this.runner = runner;
       }
 
@@ -329,14 +311,14 @@ public final class SimulatedRunner implements Callable<Integer> {
   }
 
   private static void writePrivate(Path file, String content) throws IOException {
-    SimulatedRunnerDistribution.writeAtomically(file, content, "rw-------");
+    AtomicFiles.write(file, content, "rw-------");
   }
 
   // ---- run ---------------------------------------------------------------------------------
 
   @Command(name = "run", description = "Connect and run jobs (one, when ephemeral).")
   static final class Run implements Callable<Integer> {
-    private final SimulatedRunner runner;
+    private final RunnerListener runner;
 
     @Option(
         names = "--jitconfig",
@@ -346,7 +328,7 @@ public final class SimulatedRunner implements Callable<Integer> {
     @Option(names = "--root")
     Path root;
 
-    Run(SimulatedRunner runner) {
+    Run(RunnerListener runner) {
       this.runner = runner;
     }
 

@@ -1,4 +1,6 @@
-package dev.microrunner.github.sim;
+package dev.microrunner.github.sim.internal;
+
+import static dev.microrunner.github.sim.internal.Json.JSON;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
@@ -24,8 +26,8 @@ final class SimJwt {
     }
     try {
       Base64.Decoder decoder = Base64.getUrlDecoder();
-      JsonNode header = GitHubSimulator.JSON.readTree(decoder.decode(parts[0]));
-      JsonNode claims = GitHubSimulator.JSON.readTree(decoder.decode(parts[1]));
+      JsonNode header = JSON.readTree(decoder.decode(parts[0]));
+      JsonNode claims = JSON.readTree(decoder.decode(parts[1]));
       if (!header.path("alg").asText().equals("RS256")) {
         return Optional.empty();
       }

@@ -1,4 +1,4 @@
-package dev.microrunner.github.sim;
+package dev.microrunner.github.sim.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;

@@ -1,5 +1,8 @@
-package dev.microrunner.github.sim;
+package dev.microrunner.github.sim.internal;
 
+import dev.microrunner.github.sim.Fault;
+import dev.microrunner.github.sim.SimJob;
+import dev.microrunner.github.sim.SimState;
 import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -15,8 +18,11 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
-/** The simulator's state; every method runs under the store's monitor. */
-final class SimStore {
+/**
+ * The simulator's state: tokens, Apps, runner groups, runners, jobs, the request count and the
+ * pending faults. Every method runs under the store's monitor.
+ */
+public final class SimStore {
 
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final String UPPER_ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -117,20 +123,10 @@ final class SimStore {
   private long nextJobId = 1;
   private long nextInstallationId = 1000;
   int removedRunners;
-  long apiRequests;
+  private long apiRequests;
+  private final Faults faults = new Faults();
 
-  // Faults.
-  int primaryRateLimited;
-  int primaryStatus = 403;
-  Duration primaryResetAfter = Duration.ZERO;
-  int secondaryRateLimited;
-  int secondaryStatus = 403;
-  Duration secondaryRetryAfter = Duration.ZERO;
-  int serverErrors;
-  int serverErrorStatus = 500;
-  Duration latency = Duration.ZERO;
-
-  SimStore(Clock clock, Duration tokenLifetime) {
+  public SimStore(Clock clock, Duration tokenLifetime) {
     this.clock = clock;
     this.tokenLifetime = tokenLifetime;
   }
@@ -147,6 +143,11 @@ final class SimStore {
     return text.toString();
   }
 
+  /** Accepts {@code pat} as a personal access token from now on. */
+  public synchronized void acceptToken(String pat) {
+    acceptedTokens.add(pat);
+  }
+
   synchronized IssuedToken issue(Map<String, IssuedToken> tokens, String scope) {
     IssuedToken issued = new IssuedToken(random(UPPER_ALNUM, 29), scope, now().plus(tokenLifetime));
     tokens.put(issued.token(), issued);
@@ -159,7 +160,7 @@ final class SimStore {
     return issued != null && issued.scope().equals(scope) && now().isBefore(issued.expiresAt());
   }
 
-  synchronized long registerApp(String appId, PublicKey key) {
+  public synchronized long registerApp(String appId, PublicKey key) {
     long installation = nextInstallationId++;
     apps.put(appId, new App(appId, key, installation));
     return installation;
@@ -179,7 +180,7 @@ final class SimStore {
     return expiry != null && now().isBefore(expiry);
   }
 
-  synchronized long addGroup(String name) {
+  public synchronized long addGroup(String name) {
     long id = groups.stream().mapToLong(Group::id).max().orElse(1) + 1;
     groups.add(new Group(id, name, false));
     return id;
@@ -216,6 +217,11 @@ final class SimStore {
       }
       notifyAll();
     }
+  }
+
+  /** Queues {@code job}. */
+  public void enqueue(SimJob job) {
+    enqueue(List.of(job));
   }
 
   synchronized List<JobRecord> enqueue(List<SimJob> newJobs) {
@@ -326,7 +332,36 @@ final class SimStore {
     installationTokens.values().removeIf(expiry -> !now.isBefore(expiry));
   }
 
-  synchronized SimState snapshot() {
+  /** What a REST API request meets before its endpoint: a latency and maybe a fault. */
+  record ApiCall(Duration latency, Optional<Fault> fault) {}
+
+  /**
+   * Counts a REST API request against the rate limit and takes the fault it gets, at once: faults
+   * hit requests in the order they were counted.
+   */
+  synchronized ApiCall countApiRequest() {
+    apiRequests++;
+    return new ApiCall(faults.latency(), faults.take());
+  }
+
+  synchronized long apiRequests() {
+    return apiRequests;
+  }
+
+  public synchronized void injectFault(Fault fault) {
+    faults.inject(fault);
+  }
+
+  public synchronized void clearFaults() {
+    faults.clear();
+  }
+
+  /** Wakes the long polls, so that they see a closed simulator at once. */
+  synchronized void wakeWaiters() {
+    notifyAll();
+  }
+
+  public synchronized SimState snapshot() {
     int queued = 0;
     int running = 0;
     int finished = 0;

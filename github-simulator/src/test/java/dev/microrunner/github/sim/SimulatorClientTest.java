@@ -1,4 +1,4 @@
-package dev.microrunner.github;
+package dev.microrunner.github.sim;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,10 +7,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.microrunner.github.sim.Fault;
-import dev.microrunner.github.sim.GitHubSimulator;
-import dev.microrunner.github.sim.SimState;
-import dev.microrunner.github.sim.SimulatorOptions;
+import dev.microrunner.github.Credentials;
+import dev.microrunner.github.GitHubAuthenticationException;
+import dev.microrunner.github.GitHubConflictException;
+import dev.microrunner.github.GitHubNotFoundException;
+import dev.microrunner.github.GitHubRunnerClient;
+import dev.microrunner.github.GitHubTarget;
+import dev.microrunner.github.GitHubUnavailableException;
+import dev.microrunner.github.JitConfig;
+import dev.microrunner.github.JitRequest;
+import dev.microrunner.github.RegistrationToken;
+import dev.microrunner.github.RetryPolicy;
+import dev.microrunner.github.Runner;
+import dev.microrunner.github.RunnerScope;
+import dev.microrunner.github.Secret;
+import dev.microrunner.github.TestSupport;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

@@ -1,8 +1,13 @@
-package dev.microrunner.github.sim;
+package dev.microrunner.github.sim.internal;
+
+import static dev.microrunner.github.sim.internal.Json.JSON;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.microrunner.github.sim.Fault;
+import dev.microrunner.github.sim.SimJob;
+import dev.microrunner.github.sim.SimState;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -16,7 +21,7 @@ final class SimStateJson {
   private SimStateJson() {}
 
   static ObjectNode toJson(SimState state) {
-    ObjectNode root = GitHubSimulator.JSON.createObjectNode();
+    ObjectNode root = JSON.createObjectNode();
     ArrayNode runners = root.putArray("runners");
     for (SimState.RunnerState runner : state.runners()) {
       ObjectNode node = runners.addObject();
@@ -62,8 +67,8 @@ final class SimStateJson {
     }
   }
 
-  /** {@code {"name": "build", "labels": ["self-hosted"], "duration_ms": 500}}. */
-  static SimJob job(JsonNode node) throws BadRequestException {
+  /** {@code {"name": "build", "labels": ["self-hosted"], "duration_ms": 500}}; else a 422. */
+  static SimJob job(JsonNode node) throws HttpError {
     List<String> labels = new ArrayList<>();
     node.path("labels").forEach(label -> labels.add(label.asText()));
     try {
@@ -72,16 +77,16 @@ final class SimStateJson {
           labels,
           Duration.ofMillis(node.path("duration_ms").asLong(0)));
     } catch (IllegalArgumentException e) {
-      throw new BadRequestException(e.getMessage());
+      throw new HttpError(422, e.getMessage());
     }
   }
 
   /**
    * {@code {"kind": "primary_rate_limit" | "secondary_rate_limit" | "server_error" | "latency",
    * "requests": N, "status": 502, "reset_after_seconds": S, "retry_after_seconds": S, "latency_ms":
-   * MS}}.
+   * MS}}; else a 422.
    */
-  static Fault fault(JsonNode node) throws BadRequestException {
+  static Fault fault(JsonNode node) throws HttpError {
     String kind = node.path("kind").asText("").toLowerCase(Locale.ROOT);
     int requests = node.path("requests").asInt(1);
     try {
@@ -101,21 +106,15 @@ final class SimStateJson {
         case "server_error" -> Fault.serverError(requests, node.path("status").asInt(500));
         case "latency" -> Fault.latency(Duration.ofMillis(node.path("latency_ms").asLong(0)));
         default ->
-            throw new BadRequestException(
+            throw new HttpError(
+                422,
                 "fault kind '"
                     + kind
                     + "' is not one of primary_rate_limit, secondary_rate_limit,"
                     + " server_error, latency");
       };
     } catch (IllegalArgumentException e) {
-      throw new BadRequestException(e.getMessage());
-    }
-  }
-
-  /** A control request that is malformed (422). */
-  static final class BadRequestException extends Exception {
-    BadRequestException(String message) {
-      super(message);
+      throw new HttpError(422, e.getMessage());
     }
   }
 }

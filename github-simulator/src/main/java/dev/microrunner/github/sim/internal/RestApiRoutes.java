@@ -1,0 +1,351 @@
+package dev.microrunner.github.sim.internal;
+
+import static dev.microrunner.github.sim.internal.Json.JSON;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * GitHub's REST API for self-hosted runners, the part microrunner uses, and the GitHub App
+ * endpoints that lead to an installation token: same paths, status codes and JSON as GitHub. A
+ * request is authenticated before it is routed, as on GitHub: an App's JWT for the App endpoints, a
+ * token for every other path under a repository, organization or enterprise.
+ */
+final class RestApiRoutes {
+
+  /** A repository, organization or enterprise: {@code /repos/o/r}, {@code /orgs/o}, ... */
+  private static final String SCOPE = "/(repos/[^/]+/[^/]+|orgs/[^/]+|enterprises/[^/]+)";
+
+  private static final Pattern SCOPED = Pattern.compile(SCOPE + "/.*");
+  private static final Pattern ACCESS_TOKENS =
+      Pattern.compile("/app/installations/(\\d+)/access_tokens");
+  private static final Pattern INSTALLATION = Pattern.compile(SCOPE + "/installation");
+  private static final String RUNNER = SCOPE + "/actions/runners/(\\d+)";
+
+  private final SimStore store;
+  private final URI apiUrl;
+  private final Router<Request> runnerRoutes;
+
+  RestApiRoutes(SimStore store, URI apiUrl) {
+    this.store = store;
+    this.apiUrl = apiUrl;
+    this.runnerRoutes =
+        new Router<Request>()
+            .post(SCOPE + "/actions/runners/registration-token", this::createRegistrationToken)
+            .post(SCOPE + "/actions/runners/remove-token", this::createRemoveToken)
+            .post(SCOPE + "/actions/runners/generate-jitconfig", this::generateJitConfig)
+            .get(SCOPE + "/actions/runners", this::listRunners)
+            .get(SCOPE + "/actions/runner-groups", this::listRunnerGroups)
+            .get(RUNNER, this::getRunner)
+            .delete(RUNNER, this::deleteRunner)
+            .anyMethod(RUNNER, this::otherMethodOnRunner);
+  }
+
+  Reply handle(Request request) throws IOException, HttpError, InterruptedException {
+    store.expireTokens();
+    String path = request.path();
+    Matcher accessTokens = ACCESS_TOKENS.matcher(path);
+    if (accessTokens.matches()) {
+      // The JWT comes first: a bad one is a 401 whatever the method.
+      SimStore.App app = verifyJwt(request);
+      return request.method().equals("POST")
+          ? createInstallationToken(app, accessTokens)
+          : Reply.notFound();
+    }
+    Matcher installation = INSTALLATION.matcher(path);
+    if (installation.matches()) {
+      SimStore.App app = verifyJwt(request);
+      return request.method().equals("GET")
+          ? getInstallation(app, scope(installation))
+          : Reply.notFound();
+    }
+    if (!SCOPED.matcher(path).matches()) {
+      return Reply.notFound();
+    }
+    Optional<String> token = request.bearer();
+    if (token.isEmpty() || !store.authenticates(token.get())) {
+      return Reply.error(401, "Bad credentials");
+    }
+    return runnerRoutes.route(request.method(), path, request).orElseGet(Reply::notFound);
+  }
+
+  /** {@code /repos/o/r}, {@code /orgs/o} or {@code /enterprises/e}: the path's first group. */
+  private static String scope(Matcher path) {
+    return "/" + path.group(1);
+  }
+
+  private static long runnerId(Matcher path) {
+    return Long.parseLong(path.group(2));
+  }
+
+  private static String timestamp(Instant instant) {
+    return DateTimeFormatter.ISO_OFFSET_DATE_TIME.format(instant.atOffset(ZoneOffset.UTC));
+  }
+
+  // ---- GitHub Apps ----------------------------------------------------------------------------
+
+  /** The App whose JWT is the bearer token; 401 when none verifies. */
+  private SimStore.App verifyJwt(Request request) throws HttpError {
+    Optional<String> token = request.bearer();
+    if (token.isEmpty()) {
+      throw new HttpError(401, "A JSON web token could not be decoded");
+    }
+    synchronized (store) {
+      return SimJwt.verify(token.get(), store.apps, store.now())
+          .orElseThrow(() -> new HttpError(401, "A JSON web token could not be decoded"));
+    }
+  }
+
+  /** {@code POST /app/installations/{installation_id}/access_tokens}. */
+  private Reply createInstallationToken(SimStore.App app, Matcher path) {
+    if (app.installationId() != Long.parseLong(path.group(1))) {
+      return Reply.notFound();
+    }
+    Instant expiresAt = store.now().plus(store.tokenLifetime);
+    ObjectNode reply = JSON.createObjectNode();
+    reply.put("token", store.issueInstallationToken());
+    reply.put("expires_at", timestamp(expiresAt));
+    reply
+        .putObject("permissions")
+        .put("administration", "write")
+        .put("organization_self_hosted_runners", "write");
+    reply.put("repository_selection", "all");
+    return Reply.of(201, reply);
+  }
+
+  /** {@code GET /repos/{owner}/{repo}/installation} and {@code GET /orgs/{org}/installation}. */
+  private Reply getInstallation(SimStore.App app, String scope) {
+    if (scope.startsWith("/enterprises/")) {
+      return Reply.notFound();
+    }
+    ObjectNode reply = JSON.createObjectNode();
+    reply.put("id", app.installationId());
+    reply.put("app_id", app.appId());
+    String login = scope.split("/")[2];
+    reply.putObject("account").put("login", login);
+    reply.put("target_type", scope.startsWith("/orgs/") ? "Organization" : "User");
+    return Reply.of(200, reply);
+  }
+
+  // ---- Self-hosted runners ----------------------------------------------------------------------
+
+  /** {@code POST .../actions/runners/registration-token}. */
+  private Reply createRegistrationToken(Request request, Matcher path) {
+    return issueToken(store.registrationTokens, scope(path));
+  }
+
+  /** {@code POST .../actions/runners/remove-token}. */
+  private Reply createRemoveToken(Request request, Matcher path) {
+    return issueToken(store.removeTokens, scope(path));
+  }
+
+  private Reply issueToken(Map<String, SimStore.IssuedToken> tokens, String scope) {
+    SimStore.IssuedToken issued = store.issue(tokens, scope);
+    return Reply.of(
+        201,
+        JSON.createObjectNode()
+            .put("token", issued.token())
+            .put("expires_at", timestamp(issued.expiresAt())));
+  }
+
+  /** {@code POST .../actions/runners/generate-jitconfig}. */
+  private Reply generateJitConfig(Request request, Matcher path) throws IOException, HttpError {
+    JsonNode body = request.body();
+    String scope = scope(path);
+    String name = body.path("name").asText("");
+    if (name.isBlank()) {
+      throw new HttpError(422, "Invalid request.\n\n\"name\" wasn't supplied.");
+    }
+    if (!body.path("runner_group_id").canConvertToLong()) {
+      throw new HttpError(422, "Invalid request.\n\n\"runner_group_id\" wasn't supplied.");
+    }
+    long groupId = body.path("runner_group_id").asLong();
+    List<String> labels = new ArrayList<>();
+    body.path("labels").forEach(label -> labels.add(label.asText()));
+    if (labels.isEmpty() || labels.size() > 100) {
+      throw new HttpError(422, "Invalid request.\n\nlabels must have between 1 and 100 items.");
+    }
+    synchronized (store) {
+      if (store.groups.stream().noneMatch(group -> group.id() == groupId)
+          || scope.startsWith("/repos/") && groupId != 1) {
+        return Reply.notFound();
+      }
+      if (store.runnerNamed(scope, name).isPresent()) {
+        return Reply.error(
+            409, "Already exists - A runner with the name " + name + " already exists.");
+      }
+      SimStore.RunnerRecord runner = store.addRunner(scope, name, labels, true, groupId);
+      ObjectNode config = JSON.createObjectNode();
+      config.put("sim_url", apiUrl.toString());
+      config.put("runner_id", runner.id);
+      config.put("runner_name", runner.name);
+      config.put("credential", runner.credential);
+      config.put("work_folder", body.path("work_folder").asText("_work"));
+      labels.forEach(config.putArray("labels")::add);
+      String encoded =
+          Base64.getEncoder().encodeToString(config.toString().getBytes(StandardCharsets.UTF_8));
+      ObjectNode reply = JSON.createObjectNode();
+      reply.set("runner", runnerJson(runner));
+      reply.put("encoded_jit_config", encoded);
+      return Reply.of(201, reply);
+    }
+  }
+
+  /** {@code GET .../actions/runners/{runner_id}}. */
+  private Reply getRunner(Request request, Matcher path) {
+    String scope = scope(path);
+    long id = runnerId(path);
+    synchronized (store) {
+      SimStore.RunnerRecord runner = store.runners.get(id);
+      if (runner == null || !runner.scope.equals(scope)) {
+        return Reply.notFound();
+      }
+      return Reply.of(200, runnerJson(runner));
+    }
+  }
+
+  /** {@code DELETE .../actions/runners/{runner_id}}. */
+  private Reply deleteRunner(Request request, Matcher path) {
+    String scope = scope(path);
+    long id = runnerId(path);
+    synchronized (store) {
+      SimStore.RunnerRecord runner = store.runners.get(id);
+      if (runner == null || !runner.scope.equals(scope)) {
+        return Reply.notFound();
+      }
+      if (runner.jobId != null) {
+        return Reply.error(
+            422, "Bad request - Runner \"" + runner.name + "\" is still running a job\"");
+      }
+      store.removeRunner(id);
+      return Reply.noContent();
+    }
+  }
+
+  /** Any other method on a runner: 404, once the id is read (one beyond a long: 500). */
+  private Reply otherMethodOnRunner(Request request, Matcher path) {
+    runnerId(path);
+    return Reply.notFound();
+  }
+
+  /** {@code GET .../actions/runners}, optionally {@code ?name=}, paginated. */
+  private Reply listRunners(Request request, Matcher path) throws HttpError {
+    String scope = scope(path);
+    String name = request.query().get("name");
+    List<JsonNode> items = new ArrayList<>();
+    synchronized (store) {
+      for (SimStore.RunnerRecord runner : store.runners.values()) {
+        if (runner.scope.equals(scope) && (name == null || runner.name.equals(name))) {
+          items.add(runnerJson(runner));
+        }
+      }
+    }
+    return page(request, items, "runners");
+  }
+
+  /** {@code GET /orgs/{org}/actions/runner-groups} (and enterprises'; repositories have none). */
+  private Reply listRunnerGroups(Request request, Matcher path) throws HttpError {
+    if (scope(path).startsWith("/repos/")) {
+      return Reply.notFound();
+    }
+    List<JsonNode> items = new ArrayList<>();
+    synchronized (store) {
+      for (SimStore.Group group : store.groups) {
+        ObjectNode node = JSON.createObjectNode();
+        node.put("id", group.id());
+        node.put("name", group.name());
+        node.put("visibility", "all");
+        node.put("default", group.isDefault());
+        node.put("inherited", false);
+        node.put("allows_public_repositories", false);
+        node.put("restricted_to_workflows", false);
+        items.add(node);
+      }
+    }
+    return page(request, items, "runner_groups");
+  }
+
+  /** GitHub's pagination: per_page (default 30, at most 100), page, a Link header. */
+  private Reply page(Request request, List<JsonNode> items, String field) throws HttpError {
+    int perPage = request.intParam("per_page", 30);
+    int page = request.intParam("page", 1);
+    perPage = Math.max(1, Math.min(100, perPage));
+    page = Math.max(1, page);
+    int lastPage = Math.max(1, (items.size() + perPage - 1) / perPage);
+    ObjectNode reply = JSON.createObjectNode();
+    reply.put("total_count", items.size());
+    ArrayNode array = reply.putArray(field);
+    int from = (page - 1) * perPage;
+    for (int i = from; i < Math.min(items.size(), from + perPage); i++) {
+      array.add(items.get(i));
+    }
+    List<String> links = new ArrayList<>();
+    if (page < lastPage) {
+      links.add(link(request, page + 1, "next"));
+      links.add(link(request, lastPage, "last"));
+    }
+    if (page > 1) {
+      links.add(link(request, 1, "first"));
+      links.add(link(request, page - 1, "prev"));
+    }
+    Map<String, String> headers =
+        links.isEmpty() ? Map.of() : Map.of("Link", String.join(", ", links));
+    return new Reply(200, reply, headers);
+  }
+
+  private String link(Request request, int page, String rel) {
+    Map<String, String> params = new LinkedHashMap<>(request.query());
+    params.put("page", String.valueOf(page));
+    StringBuilder uri = new StringBuilder(apiUrl + request.path());
+    String separator = "?";
+    for (Map.Entry<String, String> param : params.entrySet()) {
+      uri.append(separator)
+          .append(URLEncoder.encode(param.getKey(), StandardCharsets.UTF_8))
+          .append('=')
+          .append(URLEncoder.encode(param.getValue(), StandardCharsets.UTF_8));
+      separator = "&";
+    }
+    return "<" + uri + ">; rel=\"" + rel + "\"";
+  }
+
+  /** GitHub's runner object; the simulated runner's endpoints answer with it too. */
+  static ObjectNode runnerJson(SimStore.RunnerRecord runner) {
+    ObjectNode node = JSON.createObjectNode();
+    node.put("id", runner.id);
+    node.put("name", runner.name);
+    node.put("os", "Linux");
+    node.put("status", runner.online ? "online" : "offline");
+    node.put("busy", runner.jobId != null);
+    node.put("ephemeral", runner.ephemeral);
+    node.put("runner_group_id", runner.groupId);
+    ArrayNode labels = node.putArray("labels");
+    int labelId = 1;
+    for (String label : runner.labels) {
+      boolean builtIn =
+          List.of("self-hosted", "linux", "x64", "arm64").contains(label.toLowerCase(Locale.ROOT));
+      labels
+          .addObject()
+          .put("id", labelId++)
+          .put("name", label)
+          .put("type", builtIn ? "read-only" : "custom");
+    }
+    return node;
+  }
+}
