@@ -78,8 +78,11 @@ public record RunnerConfig(
   public static final String DEFAULT_ENTRYPOINT =
       "/usr/local/sbin/microrunner-init -- /opt/microrunner/bin/microrunner agent";
 
-  /** Enough for VMs far shorter than a GitHub call (e.g. 10 ms VMs, 150 ms calls). */
-  public static final int DEFAULT_PREFETCH = 8;
+  /**
+   * Enough for VMs far shorter than a GitHub call (e.g. 10 ms VMs, 150 ms calls, with room for
+   * their jitter); a loop only goes that deep while it has to wait for GitHub.
+   */
+  public static final int DEFAULT_PREFETCH = 32;
 
   /** The name of the VM template; each runner's VM is named after the runner instead. */
   static final String VM_TEMPLATE_NAME = "runner";

@@ -55,6 +55,9 @@ public final class RunnerLoop {
   /** How often the loop looks at its stop flag and lifetime while a VM runs. */
   private static final Duration SLICE = Duration.ofMillis(50);
 
+  /** Runners closer together than this are treated as this far apart when sizing the prefetch. */
+  private static final Duration MIN_CYCLE = Duration.ofMillis(1);
+
   /** How long a VM gets to end after a forced stop starts (signal, then kill). */
   private static final Duration FORCED_STOP_GRACE = Duration.ofSeconds(2);
 
@@ -89,6 +92,8 @@ public final class RunnerLoop {
   private final List<CompletableFuture<Void>> removals = new ArrayList<>();
   private final Deque<CompletableFuture<Registration>> prepared = new ArrayDeque<>();
   private int prefetchDepth = 1;
+  private volatile long registrationNanos;
+  private long lastHandedOutNanos;
   private volatile boolean stopRequested;
   private volatile boolean skipGrace;
   private long deadlineNanos = Long.MAX_VALUE;
@@ -220,7 +225,8 @@ public final class RunnerLoop {
 
   /**
    * Keeps up to {@link #prefetchDepth} registrations in preparation, fetched concurrently, so that
-   * the next VM never waits behind GitHub. Called right after a VM started.
+   * the next VM never waits behind GitHub. Called right after a VM started, and before the loop
+   * waits for a registration that is late.
    */
   private void prepareAhead() {
     while (prepared.size() < prefetchDepth
@@ -232,27 +238,40 @@ public final class RunnerLoop {
   }
 
   /**
-   * The next prepared registration, else a fresh one. The depth adapts: it grows when the loop had
-   * to wait for GitHub (VMs shorter than a registration call), and shrinks back when registrations
-   * sit ready (VMs longer), so slow jobs hold only one spare registration.
+   * The next prepared registration, else a fresh one. The depth adapts: when the loop has to wait
+   * for GitHub (VMs shorter than a registration call) it goes at once to what the last call's
+   * duration and the time between two runners need, with room for their jitter, and those
+   * registrations are asked for before the wait, not after the next VM started; it shrinks back by
+   * one whenever even the newest registration sits ready (VMs longer than a call), so slow jobs
+   * hold only one spare registration.
    */
   private Registration nextRegistration()
       throws GitHubException, IOException, InterruptedException {
     CompletableFuture<Registration> next = prepared.poll();
+    Registration registration;
     if (next == null) {
-      return registerNow();
+      registration = registerNow();
+    } else {
+      if (!next.isDone()) {
+        // One runner's time: its VM and the loop's own work, without waits for GitHub.
+        long cycleNanos = Math.max(time.nanoTime() - lastHandedOutNanos, MIN_CYCLE.toNanos());
+        long needed = 1 + (3 * registrationNanos / 2) / cycleNanos;
+        prefetchDepth = (int) Math.min(config.prefetch(), Math.max(prefetchDepth + 1, needed));
+        prepareAhead();
+      } else if (prefetchDepth > 1 && !prepared.isEmpty() && prepared.peekLast().isDone()) {
+        prefetchDepth--;
+      }
+      registration = await(next);
     }
-    if (!next.isDone()) {
-      prefetchDepth = Math.min(prefetchDepth + 1, config.prefetch());
-    } else if (prefetchDepth > 1 && !prepared.isEmpty() && prepared.peek().isDone()) {
-      prefetchDepth--;
-    }
-    return await(next);
+    lastHandedOutNanos = time.nanoTime();
+    return registration;
   }
 
   private Registration registerNow() throws GitHubException, IOException {
+    long began = time.nanoTime();
     Registration registration =
         registrar.register(RunnerId.random(loop), secret, shared.guestUser());
+    registrationNanos = time.nanoTime() - began;
     emit(
         new RunnerCreated(
             loop, registration.id(), registration.name(), time.now(), time.nanoTime()));
