@@ -10,8 +10,14 @@ import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
- * Runs the runtime's tools (podman, krunvm, buildah) and, for the process runtime, the workload.
- * The seam that unit tests replace with a recording fake; {@link #commonsExec()} is the real one.
+ * The one way microrunner runs external processes: the runtimes' tools (podman, krunvm, buildah)
+ * and the process runtime's workload, image-build's builds, and the in-VM agent's runner. The seam
+ * that unit tests replace with a recording fake; {@link #commonsExec()} is the real one.
+ *
+ * <p>A child gets exactly the environment its {@link Command} names: build it with {@link
+ * ChildEnvironment}, which passes on an allow-list of this process's variables plus what the caller
+ * adds. A program named without a slash is looked up on the child's {@code PATH} ({@link
+ * Executables}), not on this process's.
  */
 public interface CommandRunner {
 
@@ -36,7 +42,8 @@ public interface CommandRunner {
   /**
    * One command.
    *
-   * @param environment the child's complete environment: nothing is inherited
+   * @param environment the child's complete environment: nothing is inherited (see {@link
+   *     ChildEnvironment})
    * @param timeout empty for no limit
    */
   record Command(

@@ -1,10 +1,12 @@
 package dev.microrunner.vm.internal;
 
 import dev.microrunner.vm.Availability;
+import dev.microrunner.vm.ChildEnvironment;
 import dev.microrunner.vm.CommandRunner;
 import dev.microrunner.vm.CommandRunner.Command;
 import dev.microrunner.vm.CommandRunner.Result;
 import dev.microrunner.vm.CommandRunner.Running;
+import dev.microrunner.vm.Executables;
 import dev.microrunner.vm.MicroVmRuntime;
 import dev.microrunner.vm.RuntimeCommandException;
 import dev.microrunner.vm.RuntimeOptions;
@@ -42,7 +44,7 @@ abstract class BaseRuntime implements MicroVmRuntime {
 
   BaseRuntime(RuntimeOptions options) {
     this.options = options;
-    this.toolEnvironment = ChildEnvironment.of(System.getenv(), options.environment());
+    this.toolEnvironment = ChildEnvironment.of(options.environment());
   }
 
   protected VmOwner owner() {

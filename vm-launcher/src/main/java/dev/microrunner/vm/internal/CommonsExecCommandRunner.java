@@ -1,12 +1,14 @@
 package dev.microrunner.vm.internal;
 
 import dev.microrunner.vm.CommandRunner;
+import dev.microrunner.vm.Executables;
 import dev.microrunner.vm.RuntimeCommandException;
 import dev.microrunner.vm.VmException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -130,7 +132,7 @@ public final class CommonsExecCommandRunner implements CommandRunner {
             .setTimeout(command.timeout().orElse(ExecuteWatchdog.INFINITE_TIMEOUT_DURATION))
             .get();
     executor.setWatchdog(watchdog);
-    CommandLine line = new CommandLine(command.argv().get(0));
+    CommandLine line = new CommandLine(program(command));
     for (String argument : command.argv().subList(1, command.argv().size())) {
       line.addArgument(argument, false);
     }
@@ -152,6 +154,28 @@ public final class CommonsExecCommandRunner implements CommandRunner {
           }
         });
     return new Started(processFuture, resultHandler, watchdog);
+  }
+
+  /**
+   * The program as an absolute path: the JDK would look a bare name up on this process's PATH, but
+   * the child's environment is the one that counts.
+   */
+  private static String program(Command command) throws RuntimeCommandException {
+    String program = command.argv().get(0);
+    if (program.contains("/")) {
+      return program;
+    }
+    return Executables.find(program, command.environment())
+        .map(Path::toString)
+        .orElseThrow(
+            () ->
+                new RuntimeCommandException(
+                    "could not launch",
+                    command.argv(),
+                    null,
+                    program
+                        + " not found on PATH "
+                        + command.environment().getOrDefault("PATH", Executables.DEFAULT_PATH)));
   }
 
   private record Started(

@@ -4,6 +4,7 @@ import dev.microrunner.vm.Availability;
 import dev.microrunner.vm.CommandRunner.Command;
 import dev.microrunner.vm.CommandRunner.Running;
 import dev.microrunner.vm.ConsoleListener;
+import dev.microrunner.vm.Executables;
 import dev.microrunner.vm.ExitStatus;
 import dev.microrunner.vm.Isolation;
 import dev.microrunner.vm.Mount;

@@ -8,7 +8,9 @@ import dev.microrunner.vm.CommandRunner.Command;
 import dev.microrunner.vm.CommandRunner.Result;
 import dev.microrunner.vm.CommandRunner.Running;
 import dev.microrunner.vm.RuntimeCommandException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -103,5 +105,29 @@ class CommonsExecCommandRunnerTest {
             RuntimeCommandException.class,
             () -> runner.run(Command.of(List.of("/no/such/tool", "x"), Map.of())));
     assertTrue(failure.getMessage().contains("/no/such/tool"), failure.getMessage());
+  }
+
+  @Test
+  void findsABareProgramNameOnTheChildsPath(@TempDir Path dir) throws Exception {
+    Path tool = dir.resolve("microrunner-test-tool");
+    Files.writeString(tool, "#!/bin/sh\necho found \"$0\"\n");
+    Files.setPosixFilePermissions(tool, PosixFilePermissions.fromString("rwxr-xr-x"));
+
+    Result result =
+        runner.run(
+            Command.of(List.of("microrunner-test-tool"), Map.of("PATH", dir + ":/usr/bin:/bin")));
+
+    assertEquals(List.of("found " + tool), result.stdout());
+  }
+
+  @Test
+  void aBareProgramNameNotOnTheChildsPathIsNotLaunched(@TempDir Path dir) {
+    RuntimeCommandException failure =
+        assertThrows(
+            RuntimeCommandException.class,
+            () ->
+                runner.start(
+                    Command.of(List.of("sh", "-c", "true"), Map.of("PATH", dir.toString()))));
+    assertTrue(failure.getMessage().contains("sh not found on PATH " + dir), failure.getMessage());
   }
 }
