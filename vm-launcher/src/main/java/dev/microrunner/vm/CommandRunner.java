@@ -1,6 +1,7 @@
 package dev.microrunner.vm;
 
 import dev.microrunner.vm.internal.CommonsExecCommandRunner;
+import dev.microrunner.vm.internal.ProcessTree;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -96,11 +97,46 @@ public interface CommandRunner {
     /** The OS process, when there is one (fakes may have none). */
     Optional<ProcessHandle> process();
 
+    /**
+     * The exit status once the process ended and every output line was delivered, or empty when
+     * that did not happen within {@code timeout}.
+     */
     Optional<Integer> awaitExit(Duration timeout) throws InterruptedException;
+
+    /** {@link #awaitExit(Duration)} for as long as it takes. */
+    default int awaitExit() throws InterruptedException {
+      while (true) {
+        Optional<Integer> status = awaitExit(Duration.ofDays(1));
+        if (status.isPresent()) {
+          return status.get();
+        }
+      }
+    }
 
     Optional<Integer> exitStatus();
 
     /** Kills the process (SIGKILL) without touching its children. */
     void kill();
+
+    /**
+     * Stops the process and everything it started: SIGTERM to this process only, up to {@code
+     * grace} for it to end, then SIGKILL to it and to every descendant still alive. Only the top is
+     * asked first, so that it can wind down its own children (actions/runner's listener cancels its
+     * job; a shell runs its trap). Descendants are collected before the signal and again after the
+     * wait, because once their parent ended they are re-parented and no longer found from it.
+     * Returns without waiting for the output to be delivered (see {@link #awaitExit(Duration)}).
+     */
+    default void terminate(Duration grace) throws InterruptedException {
+      Optional<ProcessHandle> top = process();
+      if (top.isEmpty()) {
+        kill();
+        return;
+      }
+      List<ProcessHandle> tree = ProcessTree.of(top.get());
+      top.get().destroy();
+      ProcessTree.awaitEnd(top.get(), grace);
+      tree.addAll(ProcessTree.of(top.get()));
+      ProcessTree.kill(tree);
+    }
   }
 }

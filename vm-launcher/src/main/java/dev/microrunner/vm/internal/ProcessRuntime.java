@@ -130,8 +130,7 @@ public final class ProcessRuntime extends BaseRuntime {
     if (spec.workdir().isPresent()) {
       command = command.withWorkingDirectory(Path.of(paths.toHost(spec.workdir().get())));
     }
-    return track(
-        new RunningVm(spec.name(), launch(command), ProcessTree::terminate, this::untrack));
+    return track(new RunningVm(spec.name(), launch(command), Running::terminate, this::untrack));
   }
 
   @Override
