@@ -84,11 +84,31 @@ public interface CommandRunner {
     }
   }
 
-  /** A finished command; the output lines are also kept here (runtime tools print little). */
+  /** A finished command; the output lines are also kept here (the tools run so print little). */
   record Result(int exitStatus, List<String> stdout, List<String> stderr) {
+    /** How many lines a tail holds. */
+    public static final int TAIL_LINES = 20;
+
     public Result {
       stdout = List.copyOf(stdout);
       stderr = List.copyOf(stderr);
+    }
+
+    /** The last {@value #TAIL_LINES} lines of standard error, for messages. */
+    public String stderrTail() {
+      return tail(stderr);
+    }
+
+    /**
+     * The last {@value #TAIL_LINES} lines of standard output, for tools that report errors there.
+     */
+    public String stdoutTail() {
+      return tail(stdout);
+    }
+
+    /** The last {@value #TAIL_LINES} of {@code lines}, one per line. */
+    public static String tail(List<String> lines) {
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - TAIL_LINES), lines.size()));
     }
   }
 

@@ -129,9 +129,9 @@ abstract class BaseRuntime implements MicroVmRuntime {
 
   protected RuntimeCommandException failure(
       String problem, List<String> argv, Result result, boolean errorsOnStdout) {
-    String tail = OutputTail.of(errorsOnStdout ? result.stdout() : result.stderr());
+    String tail = errorsOnStdout ? result.stdoutTail() : result.stderrTail();
     if (tail.isBlank()) {
-      tail = OutputTail.of(errorsOnStdout ? result.stderr() : result.stdout());
+      tail = errorsOnStdout ? result.stderrTail() : result.stdoutTail();
     }
     return new RuntimeCommandException(
         options.redactor().apply(problem),

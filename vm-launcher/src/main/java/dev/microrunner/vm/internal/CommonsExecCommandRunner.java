@@ -89,7 +89,7 @@ public final class CommonsExecCommandRunner implements CommandRunner {
           "timed out after " + command.timeout().orElseThrow(),
           command.argv(),
           null,
-          OutputTail.of(List.copyOf(stderr)));
+          Result.tail(List.copyOf(stderr)));
     }
     ExecuteException failure = started.resultHandler.getException();
     if (failure != null) {

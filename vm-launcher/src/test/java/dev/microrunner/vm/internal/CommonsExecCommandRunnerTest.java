@@ -130,4 +130,34 @@ class CommonsExecCommandRunnerTest {
                     Command.of(List.of("sh", "-c", "true"), Map.of("PATH", dir.toString()))));
     assertTrue(failure.getMessage().contains("sh not found on PATH " + dir), failure.getMessage());
   }
+
+  @Test
+  void keepsTheOutputAndGivesTheTailOfStderr() throws Exception {
+    Result result =
+        runner.run(
+            Command.of(
+                List.of(
+                    "/bin/sh",
+                    "-c",
+                    "echo one; echo \"$GREETING\"; i=0; while [ $i -lt 30 ]; do echo err$i >&2;"
+                        + " i=$((i+1)); done; exit 3"),
+                Map.of("GREETING", "two words")));
+
+    assertEquals(3, result.exitStatus());
+    assertEquals(List.of("one", "two words"), result.stdout());
+    List<String> tail = List.of(result.stderrTail().split("\n"));
+    assertEquals(Result.TAIL_LINES, tail.size());
+    assertEquals("err10", tail.get(0));
+    assertEquals("err29", tail.get(19));
+  }
+
+  @Test
+  void passesEachArgumentAsIs() throws Exception {
+    Result result =
+        runner.run(
+            Command.of(
+                List.of("/usr/bin/printf", "%s|", "a b", "\"q\"", "$x", "", "'*'"), Map.of()));
+
+    assertEquals(List.of("a b|\"q\"|$x||'*'|"), result.stdout());
+  }
 }
