@@ -4,7 +4,6 @@ import dev.microrunner.github.GitHubTarget;
 import dev.microrunner.github.RunnerScope;
 import dev.microrunner.handshake.EnvFile;
 import dev.microrunner.handshake.GuestHandshake;
-import dev.microrunner.handshake.HandshakeFile;
 import dev.microrunner.handshake.LoopSecret;
 import dev.microrunner.handshake.TerminationWatch;
 import java.io.IOException;
@@ -88,7 +87,6 @@ public final class Agent {
    */
   public int run() throws AgentException, IOException, InterruptedException {
     handshake = GuestHandshake.forEnvFile(config.envFile());
-    checkTokenFile();
     Map<String, String> values = handshake.consumeEnv();
     String secretValue = values.get(EnvFile.RUNNER_SECRET);
     if (secretValue == null) {
@@ -330,19 +328,6 @@ public final class Agent {
     }
   }
 
-  private void checkTokenFile() throws AgentException {
-    if (config.tokenFile().isEmpty()) {
-      return;
-    }
-    Path expected =
-        handshake.directory().resolve(handshake.runnerId().fileName(HandshakeFile.TOKEN));
-    Path given = config.tokenFile().get().toAbsolutePath().normalize();
-    if (!given.equals(expected.toAbsolutePath().normalize())) {
-      throw new AgentException(
-          "token file (-k) " + config.tokenFile().get() + " must be " + expected);
-    }
-  }
-
   private record Settings(
       String name,
       String labels,
@@ -413,7 +398,8 @@ public final class Agent {
       throws AgentException, IOException {
     if (settings.url == null) {
       throw new AgentException(
-          "token registration needs the runner URL: RUNNER_URL in the env file, or -p");
+          "token registration needs the runner URL: RUNNER_URL in the env file, or the principal"
+              + " setting");
     }
     List<String> arguments = new ArrayList<>();
     arguments.add(install.resolve("config.sh").toString());
@@ -457,7 +443,7 @@ public final class Agent {
       throw new AgentException(
           "cannot run the runner as user '"
               + user
-              + "' (-u, RUNNER_USER): the agent runs as '"
+              + "' (the user setting, or RUNNER_USER in the env file): the agent runs as '"
               + currentUser
               + "', not root");
     }

@@ -15,9 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -80,23 +78,12 @@ class AgentTest {
     Path envFile = host.path().resolve(id.fileName(HandshakeFile.ENV));
     Path tokenFile = host.path().resolve(id.fileName(HandshakeFile.TOKEN));
     AgentConfig config =
-        new AgentConfig(
-            envFile,
-            Optional.of(tokenFile),
-            Optional.empty(),
-            Optional.empty(),
-            Optional.empty(),
-            Optional.empty(),
-            Optional.empty(),
-            Optional.empty(),
-            Optional.empty(),
-            Optional.empty(),
-            false,
-            Optional.empty(),
-            List.of(),
-            Duration.ofMillis(50),
-            Duration.ofSeconds(5),
-            dockerService);
+        AgentConfig.builder(envFile)
+            .tokenFile(tokenFile)
+            .pollInterval(Duration.ofMillis(50))
+            .stopGrace(Duration.ofSeconds(5))
+            .dockerService(dockerService)
+            .build();
     Map<String, String> environment =
         Map.of(
             "PATH", work.resolve("bin") + ":" + System.getenv("PATH"),
@@ -244,7 +231,7 @@ class AgentTest {
     host.writeEnv(id, values);
     Agent asBuilder =
         new Agent(
-            AgentConfig.forEnvFile(host.path().resolve(id.fileName(HandshakeFile.ENV))),
+            AgentConfig.builder(host.path().resolve(id.fileName(HandshakeFile.ENV))).build(),
             Map.of(
                 "PATH", System.getenv("PATH"),
                 "OUT", out.toString(),
@@ -259,7 +246,7 @@ class AgentTest {
     host.writeEnv(id, values);
     Agent asRoot =
         new Agent(
-            AgentConfig.forEnvFile(host.path().resolve(id.fileName(HandshakeFile.ENV))),
+            AgentConfig.builder(host.path().resolve(id.fileName(HandshakeFile.ENV))).build(),
             Map.of(
                 "PATH", System.getenv("PATH"),
                 "OUT", out.toString(),
@@ -278,7 +265,7 @@ class AgentTest {
     host.writeEnv(id, values);
     Agent agent =
         new Agent(
-            AgentConfig.forEnvFile(host.path().resolve(id.fileName(HandshakeFile.ENV))),
+            AgentConfig.builder(host.path().resolve(id.fileName(HandshakeFile.ENV))).build(),
             Map.of("PATH", System.getenv("PATH"), "RUNNER_INSTALL", install.toString()),
             "not-root");
 
