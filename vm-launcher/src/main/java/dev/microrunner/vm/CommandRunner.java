@@ -145,18 +145,22 @@ public interface CommandRunner {
      * job; a shell runs its trap). Descendants are collected before the signal and again after the
      * wait, because once their parent ended they are re-parented and no longer found from it.
      * Returns without waiting for the output to be delivered (see {@link #awaitExit(Duration)}).
+     *
+     * @return whether the top ended by itself within {@code grace}; false when it had to be killed
+     *     (or there is no process to signal)
      */
-    default void terminate(Duration grace) throws InterruptedException {
+    default boolean terminate(Duration grace) throws InterruptedException {
       Optional<ProcessHandle> top = process();
       if (top.isEmpty()) {
         kill();
-        return;
+        return false;
       }
       List<ProcessHandle> tree = ProcessTree.of(top.get());
       top.get().destroy();
-      ProcessTree.awaitEnd(top.get(), grace);
+      boolean ended = ProcessTree.awaitEnd(top.get(), grace);
       tree.addAll(ProcessTree.of(top.get()));
       ProcessTree.kill(tree);
+      return ended;
     }
   }
 }

@@ -2,6 +2,7 @@ package dev.microrunner.vm;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.microrunner.vm.CommandRunner.Command;
@@ -63,7 +64,7 @@ class TerminateTest {
     Running running = start("trap 'echo top-term >> \"$OUT/log\"; exit 0' TERM");
     ProcessHandle child = child();
 
-    running.terminate(WAIT);
+    assertTrue(running.terminate(WAIT), "the top ended within the grace period");
 
     assertEquals(0, running.awaitExit(WAIT).orElseThrow(), "the top's trap ended it");
     await().atMost(WAIT).until(() -> !child.isAlive());
@@ -75,7 +76,7 @@ class TerminateTest {
     Running running = start("trap '' TERM");
     ProcessHandle child = child();
 
-    running.terminate(Duration.ofMillis(300));
+    assertFalse(running.terminate(Duration.ofMillis(300)), "the top had to be killed");
 
     assertEquals(137, running.awaitExit(WAIT).orElseThrow(), "SIGKILL, not the trap");
     await().atMost(WAIT).until(() -> !child.isAlive());
@@ -108,7 +109,7 @@ class TerminateTest {
           }
         };
 
-    fake.terminate(Duration.ofSeconds(1));
+    assertFalse(fake.terminate(Duration.ofSeconds(1)));
 
     assertTrue(calls.contains("kill"), calls.toString());
   }

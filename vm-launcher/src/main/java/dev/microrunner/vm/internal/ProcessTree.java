@@ -33,12 +33,14 @@ public final class ProcessTree {
     processes.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
   }
 
-  /** Up to {@code timeout} for {@code process} to end. */
-  public static void awaitEnd(ProcessHandle process, Duration timeout) throws InterruptedException {
+  /** Up to {@code timeout} for {@code process} to end; whether it did. */
+  public static boolean awaitEnd(ProcessHandle process, Duration timeout)
+      throws InterruptedException {
     try {
       process.onExit().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+      return true;
     } catch (TimeoutException e) {
-      // the caller kills what is left
+      return false;
     } catch (ExecutionException e) {
       throw new IllegalStateException("waiting for process " + process.pid(), e.getCause());
     }
