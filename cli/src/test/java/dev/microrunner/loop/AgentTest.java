@@ -11,6 +11,9 @@ import dev.microrunner.handshake.HandshakeFile;
 import dev.microrunner.handshake.HostLoopDirectory;
 import dev.microrunner.handshake.LoopSecret;
 import dev.microrunner.handshake.RunnerId;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -174,6 +177,55 @@ class AgentTest {
 
     status.get(20, java.util.concurrent.TimeUnit.SECONDS);
     assertTrue(host.consumeBreak(id, secret), "no break file holding the secret");
+  }
+
+  @Test
+  void onlyTheRunnerItselfIsAskedToStopAndWhatItLeavesIsKilled() throws Exception {
+    runScript(
+        String.join(
+            "\n",
+            "trap 'echo runner >> \"$OUT/term\"; exit 0' TERM",
+            "sh -c 'trap \"echo child >> \\\"$OUT/term\\\"\" TERM; while :; do sleep 0.1; done' &",
+            "echo $! > \"$OUT/child\"",
+            "while :; do sleep 0.1; done"));
+    host.writeEnv(id, env(EnvFile.RUNNER_JITCONFIG, JIT));
+    CompletableFuture<Integer> status = runInBackground(agent());
+    await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(out.resolve("child")));
+    long child = Long.parseLong(recorded("child"));
+
+    host.requestTermination(id, secret);
+
+    assertEquals(0, status.get(20, java.util.concurrent.TimeUnit.SECONDS));
+    assertEquals("runner", recorded("term"), "SIGTERM to the runner only, as actions/runner needs");
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> !ProcessHandle.of(child).map(ProcessHandle::isAlive).orElse(false));
+  }
+
+  @Test
+  void theRunnersOutputReachesTheConsoleLineByLineAsUtf8() throws Exception {
+    runScript("echo '\u221a Connected to GitHub'; echo 'a warning' >&2; exit 0");
+    host.writeEnv(id, env(EnvFile.RUNNER_JITCONFIG, JIT));
+    ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+    ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+    PrintStream originalOut = System.out;
+    PrintStream originalErr = System.err;
+    Agent agent;
+    try {
+      System.setOut(new PrintStream(stdout, true, StandardCharsets.ISO_8859_1));
+      System.setErr(new PrintStream(stderr, true, StandardCharsets.ISO_8859_1));
+      agent = agent();
+    } finally {
+      System.setOut(originalOut);
+      System.setErr(originalErr);
+    }
+
+    assertEquals(0, agent.run());
+
+    assertTrue(
+        stdout.toString(StandardCharsets.UTF_8).contains("\u221a Connected to GitHub\n"),
+        stdout.toString(StandardCharsets.UTF_8));
+    assertTrue(stderr.toString(StandardCharsets.UTF_8).contains("a warning\n"), stderr.toString());
   }
 
   @Test
