@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -89,18 +90,18 @@ class TerminateTest {
     Running fake =
         new Running() {
           @Override
-          public java.util.Optional<ProcessHandle> process() {
-            return java.util.Optional.empty();
+          public Optional<ProcessHandle> process() {
+            return Optional.empty();
           }
 
           @Override
-          public java.util.Optional<Integer> awaitExit(Duration timeout) {
-            return java.util.Optional.empty();
+          public Optional<Integer> awaitExit(Duration timeout) {
+            return Optional.empty();
           }
 
           @Override
-          public java.util.Optional<Integer> exitStatus() {
-            return java.util.Optional.empty();
+          public Optional<Integer> exitStatus() {
+            return Optional.empty();
           }
 
           @Override
