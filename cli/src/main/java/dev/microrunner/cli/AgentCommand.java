@@ -3,15 +3,18 @@ package dev.microrunner.cli;
 import dev.microrunner.loop.Agent;
 import dev.microrunner.loop.AgentConfig;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
+import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /** {@code microrunner agent [options] [-- command]}: the entrypoint inside each VM. */
 @Command(
@@ -111,38 +114,51 @@ public final class AgentCommand implements Callable<Integer> {
   @Parameters(paramLabel = "COMMAND", description = "Run this instead of run.sh.")
   List<String> command = new ArrayList<>();
 
+  @Spec CommandSpec spec;
+
   @Override
   public Integer call() throws Exception {
     logging.apply("AGENT", System.getenv());
-    AgentConfig config =
-        new AgentConfig(
-            envFile,
-            Optional.ofNullable(tokenFile),
-            Optional.ofNullable(github),
-            Optional.ofNullable(group),
-            Optional.ofNullable(id),
-            Optional.ofNullable(labels),
-            Optional.ofNullable(name),
-            Optional.ofNullable(principal),
-            Optional.ofNullable(scope),
-            Optional.ofNullable(user),
-            update,
-            Optional.ofNullable(runnerInstall),
-            command,
-            Duration.ofMillis(200),
-            Duration.ofSeconds(10),
-            parseDockerService(dockerService));
-    Agent agent = Agent.forThisProcess(config);
+    Agent agent = Agent.forThisProcess(toConfig());
     Signals.onEachTermination(agent::signalled);
     return agent.run();
   }
 
-  private static AgentConfig.DockerService parseDockerService(String value) {
+  /** The options as the agent's settings; a refused one is reported with its flag. */
+  AgentConfig toConfig() {
+    AgentConfig.Builder builder = flag("-E/--env-file", () -> AgentConfig.builder(envFile));
+    flag("-k/--token-file", () -> builder.tokenFile(tokenFile));
+    return builder
+        .github(github)
+        .group(group)
+        .id(id)
+        .labels(labels)
+        .name(name)
+        .principal(principal)
+        .scope(scope)
+        .user(user)
+        .update(update)
+        .runnerInstall(runnerInstall)
+        .command(command)
+        .dockerService(parseDockerService(dockerService))
+        .build();
+  }
+
+  /** A setting the library refuses, reported with the flag that gave it. */
+  private <T> T flag(String flag, Supplier<T> setting) {
     try {
-      return AgentConfig.DockerService.valueOf(value.trim().toUpperCase(java.util.Locale.ROOT));
+      return setting.get();
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(
-          "--docker-service must be auto, on or off, not '" + value + "'", e);
+      throw new ParameterException(spec.commandLine(), flag + ": " + e.getMessage(), e);
+    }
+  }
+
+  private AgentConfig.DockerService parseDockerService(String value) {
+    try {
+      return AgentConfig.DockerService.valueOf(value.trim().toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(
+          spec.commandLine(), "--docker-service must be auto, on or off, not '" + value + "'", e);
     }
   }
 }

@@ -4,25 +4,30 @@ import dev.microrunner.github.GitHubTarget;
 import dev.microrunner.github.RunnerScope;
 import dev.microrunner.handshake.EnvFile;
 import dev.microrunner.handshake.GuestHandshake;
-import dev.microrunner.handshake.HandshakeFile;
 import dev.microrunner.handshake.LoopSecret;
 import dev.microrunner.handshake.TerminationWatch;
+import dev.microrunner.vm.ChildEnvironment;
+import dev.microrunner.vm.CommandRunner;
+import dev.microrunner.vm.CommandRunner.Command;
+import dev.microrunner.vm.CommandRunner.Running;
+import dev.microrunner.vm.Executables;
+import dev.microrunner.vm.VmException;
 import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipalNotFoundException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.apache.commons.exec.CommandLine;
-import org.apache.commons.exec.DefaultExecutor;
-import org.apache.commons.exec.PumpStreamHandler;
 import org.apache.commons.io.file.PathUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,7 +40,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Secrets go to the one child that needs them through its environment ({@code
  * ACTIONS_RUNNER_INPUT_JITCONFIG} for {@code run.sh}, {@code ACTIONS_RUNNER_INPUT_TOKEN} for {@code
- * config.sh}), never through argv.
+ * config.sh}), never through argv. Children run through vm-launcher's {@link CommandRunner}; their
+ * output goes to this process's stdout and stderr (the VM console) line by line.
  */
 public final class Agent {
 
@@ -47,22 +53,26 @@ public final class Agent {
   /** Exit status when the agent is told to stop before the runner started. */
   public static final int STATUS_SIGNALLED = 143;
 
+  private static final CommandRunner COMMANDS = CommandRunner.commonsExec();
+
   private final AgentConfig config;
   private final Map<String, String> environment;
   private final String currentUser;
   private final Path dockerSocket;
+  private final PrintStream stdout;
+  private final PrintStream stderr;
   private final Object lock = new Object();
   private GuestHandshake handshake;
   private LoopSecret secret;
-  private Process runner;
+  private Running runner;
   private boolean stopping;
   private boolean terminatedByHost;
   private Path privateCopy;
-  private Process dockerService;
+  private Running dockerService;
 
   /**
    * @param environment this process's environment (where {@code RUNNER_INSTALL} is looked up, and
-   *     what children inherit)
+   *     what children are given)
    * @param currentUser the user this process runs as
    */
   public Agent(AgentConfig config, Map<String, String> environment, String currentUser) {
@@ -74,6 +84,8 @@ public final class Agent {
     this.environment = Map.copyOf(environment);
     this.currentUser = currentUser;
     this.dockerSocket = socket;
+    this.stdout = console(System.out);
+    this.stderr = console(System.err);
   }
 
   /** An agent for this process: its environment and user. */
@@ -88,7 +100,6 @@ public final class Agent {
    */
   public int run() throws AgentException, IOException, InterruptedException {
     handshake = GuestHandshake.forEnvFile(config.envFile());
-    checkTokenFile();
     Map<String, String> values = handshake.consumeEnv();
     String secretValue = values.get(EnvFile.RUNNER_SECRET);
     if (secretValue == null) {
@@ -125,15 +136,17 @@ public final class Agent {
       install = Optional.of(copy);
     }
     // Watched from now on: a .trm during config.sh or before the runner starts counts too.
-    try (TerminationWatch watch =
-        handshake.watchTermination(secret, config.pollInterval(), this::terminatedByHost)) {
+    TerminationWatch watch =
+        handshake.watchTermination(secret, config.pollInterval(), this::terminatedByHost);
+    try {
       return runRunner(settings, install, jitConfig, token, runnerEnvironment);
     } finally {
-      if (dockerService != null) {
-        dockerService.destroy();
-      }
+      watch.close();
       if (privateCopy != null) {
         deleteTree(privateCopy);
+      }
+      if (dockerService != null) {
+        dockerService.terminate(config.stopGrace());
       }
     }
   }
@@ -164,16 +177,9 @@ public final class Agent {
       if (stopping) {
         return terminatedByHost ? 0 : STATUS_SIGNALLED;
       }
-      // ProcessBuilder, not commons-exec: stopping the runner means signalling its whole process
-      // tree (run.sh, Runner.Listener, the job's processes), which needs the Process handle that
-      // commons-exec keeps to itself; the console is inherited as is, with no pump threads.
-      ProcessBuilder builder = new ProcessBuilder(asUser(settings.user, command)).inheritIO();
-      install.ifPresent(dir -> builder.directory(dir.toFile()));
-      builder.environment().clear();
-      builder.environment().putAll(runnerEnvironment);
-      runner = builder.start();
+      runner = start(asUser(settings.user, command), install, runnerEnvironment);
     }
-    int status = runner.waitFor();
+    int status = runner.awaitExit();
     synchronized (lock) {
       if (terminatedByHost) {
         LOG.info("Runner {} terminated at the host's request (status {})", settings.name, status);
@@ -214,29 +220,22 @@ public final class Agent {
     stopRunner();
   }
 
-  /** SIGTERM to the runner's process tree, then SIGKILL to what is left after the grace. */
+  /** SIGTERM to the runner, then SIGKILL to what is left of its tree after the grace period. */
   private void stopRunner() {
-    Process process;
+    Running process;
     synchronized (lock) {
       process = runner;
     }
     if (process == null) {
       return;
     }
-    List<ProcessHandle> tree = new ArrayList<>(process.descendants().toList());
-    process.destroy();
-    tree.forEach(ProcessHandle::destroy);
     try {
-      if (!process.waitFor(config.stopGrace().toMillis(), TimeUnit.MILLISECONDS)) {
-        LOG.warn("Runner did not stop within {}; killing it", config.stopGrace());
+      if (!process.terminate(config.stopGrace())) {
+        LOG.warn("Runner did not stop within {}; killed it", config.stopGrace());
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    Stream.concat(tree.stream(), process.descendants())
-        .filter(ProcessHandle::isAlive)
-        .forEach(ProcessHandle::destroyForcibly);
-    process.destroyForcibly();
   }
 
   /**
@@ -246,6 +245,7 @@ public final class Agent {
    */
   private void startDockerService() throws AgentException, IOException, InterruptedException {
     boolean inVm = handshake.directory().equals(Path.of("/_environment"));
+    Optional<Path> podman = Executables.find("podman", environment);
     boolean wanted =
         switch (config.dockerService()) {
           case ON -> true;
@@ -253,31 +253,23 @@ public final class Agent {
           case AUTO ->
               inVm
                   && currentUser.equals("root")
-                  && find("podman").isPresent()
+                  && podman.isPresent()
                   && !Files.exists(dockerSocket, LinkOption.NOFOLLOW_LINKS);
         };
     if (!wanted) {
       return;
     }
     LOG.info("Serving {} with podman for the jobs' docker commands", dockerSocket);
-    // ProcessBuilder: a background service that lives as long as the agent, with the console
-    // inherited; commons-exec would add pump threads and hide the Process to destroy.
-    ProcessBuilder builder =
-        new ProcessBuilder(
-                find("podman")
-                    .orElseThrow(() -> new AgentException("podman is not installed"))
-                    .toString(),
-                "system",
-                "service",
-                "--time=0",
-                "unix://" + dockerSocket)
-            .inheritIO();
-    builder.environment().clear();
-    builder.environment().putAll(environment);
-    dockerService = builder.start();
+    String program =
+        podman.orElseThrow(() -> new AgentException("podman is not installed")).toString();
+    dockerService =
+        start(
+            List.of(program, "system", "service", "--time=0", "unix://" + dockerSocket),
+            Optional.empty(),
+            environment);
     long deadline = System.nanoTime() + DOCKER_SOCKET_TIMEOUT.toNanos();
     while (!Files.exists(dockerSocket, LinkOption.NOFOLLOW_LINKS)) {
-      if (!dockerService.isAlive() || System.nanoTime() - deadline > 0) {
+      if (dockerService.exitStatus().isPresent() || System.nanoTime() - deadline > 0) {
         throw new AgentException(
             "podman system service did not create "
                 + dockerSocket
@@ -285,7 +277,7 @@ public final class Agent {
                 + DOCKER_SOCKET_TIMEOUT.toSeconds()
                 + " s");
       }
-      dockerService.waitFor(50, TimeUnit.MILLISECONDS);
+      dockerService.awaitExit(Duration.ofMillis(50));
     }
     try {
       Files.setAttribute(
@@ -296,9 +288,8 @@ public final class Agent {
               .getUserPrincipalLookupService()
               .lookupPrincipalByGroupName("docker"),
           LinkOption.NOFOLLOW_LINKS);
-      Files.setPosixFilePermissions(
-          dockerSocket, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw----"));
-    } catch (java.nio.file.attribute.UserPrincipalNotFoundException e) {
+      Files.setPosixFilePermissions(dockerSocket, PosixFilePermissions.fromString("rw-rw----"));
+    } catch (UserPrincipalNotFoundException e) {
       LOG.warn("No docker group: only root can use {}", dockerSocket);
     }
   }
@@ -327,19 +318,6 @@ public final class Agent {
       PathUtils.deleteDirectory(root);
     } catch (IOException e) {
       LOG.warn("Could not delete {}: {}", root, e.getMessage());
-    }
-  }
-
-  private void checkTokenFile() throws AgentException {
-    if (config.tokenFile().isEmpty()) {
-      return;
-    }
-    Path expected =
-        handshake.directory().resolve(handshake.runnerId().fileName(HandshakeFile.TOKEN));
-    Path given = config.tokenFile().get().toAbsolutePath().normalize();
-    if (!given.equals(expected.toAbsolutePath().normalize())) {
-      throw new AgentException(
-          "token file (-k) " + config.tokenFile().get() + " must be " + expected);
     }
   }
 
@@ -410,10 +388,11 @@ public final class Agent {
   /** {@code config.sh} with the token in its environment, as the runner's user. */
   private int configure(
       Path install, Settings settings, String token, Map<String, String> runnerEnvironment)
-      throws AgentException, IOException {
+      throws AgentException, InterruptedException {
     if (settings.url == null) {
       throw new AgentException(
-          "token registration needs the runner URL: RUNNER_URL in the env file, or -p");
+          "token registration needs the runner URL: RUNNER_URL in the env file, or the principal"
+              + " setting");
     }
     List<String> arguments = new ArrayList<>();
     arguments.add(install.resolve("config.sh").toString());
@@ -435,17 +414,11 @@ public final class Agent {
     if (!settings.update) {
       arguments.add("--disableupdate");
     }
-    List<String> argv = asUser(settings.user, arguments);
-    CommandLine commandLine = new CommandLine(argv.get(0));
-    argv.subList(1, argv.size()).forEach(a -> commandLine.addArgument(a, false));
     Map<String, String> configEnvironment = new HashMap<>(runnerEnvironment);
     configEnvironment.put("ACTIONS_RUNNER_INPUT_TOKEN", token);
-    DefaultExecutor executor =
-        DefaultExecutor.builder().setWorkingDirectory(install.toFile()).get();
-    executor.setStreamHandler(new PumpStreamHandler(System.out, System.err));
-    executor.setExitValues(null);
     LOG.info("Configuring runner {} for {}", settings.name, settings.url);
-    return executor.execute(commandLine, configEnvironment);
+    return start(asUser(settings.user, arguments), Optional.of(install), configEnvironment)
+        .awaitExit();
   }
 
   /** The command run as {@code user}: as is when we are that user, else through runuser. */
@@ -457,13 +430,13 @@ public final class Agent {
       throw new AgentException(
           "cannot run the runner as user '"
               + user
-              + "' (-u, RUNNER_USER): the agent runs as '"
+              + "' (the user setting, or RUNNER_USER in the env file): the agent runs as '"
               + currentUser
               + "', not root");
     }
     List<String> wrapped = new ArrayList<>();
-    Optional<Path> runuser = find("runuser");
-    Optional<Path> setpriv = find("setpriv");
+    Optional<Path> runuser = Executables.find("runuser", environment);
+    Optional<Path> setpriv = Executables.find("setpriv", environment);
     if (runuser.isPresent()) {
       wrapped.addAll(List.of(runuser.get().toString(), "-u", user, "--"));
     } else if (setpriv.isPresent()) {
@@ -481,14 +454,28 @@ public final class Agent {
     return wrapped;
   }
 
-  /** The program on this agent's PATH (the child's lookup must not depend on the JVM's). */
-  private Optional<Path> find(String program) {
-    String path = environment.getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
-    for (String dir : path.split(":")) {
-      if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, program))) {
-        return Optional.of(Path.of(dir, program));
-      }
+  /**
+   * Starts a child with the allow-listed environment plus, added explicitly, {@code additions}: the
+   * agent's own environment and, for the one child that needs it, a secret. The agent's environment
+   * is safe to pass on: in a VM it is the VM's, which the host built from settings that hold no
+   * secret (VmSpec refuses secret names; the secrets came in the .env file, read and deleted before
+   * any child starts). And the runner needs it: RUNNER_INSTALL, the image's PATH, and on the
+   * process runtime the markers by which the host finds the runner's processes.
+   */
+  private Running start(List<String> argv, Optional<Path> directory, Map<String, String> additions)
+      throws AgentException {
+    Command command =
+        Command.of(argv, ChildEnvironment.of(environment, additions))
+            .withOutput(stdout::println, stderr::println);
+    try {
+      return COMMANDS.start(directory.map(command::withWorkingDirectory).orElse(command));
+    } catch (VmException e) {
+      throw new AgentException(e.getMessage(), e);
     }
-    return Optional.empty();
+  }
+
+  /** The VM console: children's lines are written back as the UTF-8 they were read as. */
+  private static PrintStream console(PrintStream stream) {
+    return new PrintStream(stream, true, StandardCharsets.UTF_8);
   }
 }

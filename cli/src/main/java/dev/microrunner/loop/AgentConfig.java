@@ -1,5 +1,7 @@
 package dev.microrunner.loop;
 
+import dev.microrunner.handshake.GuestHandshake;
+import dev.microrunner.handshake.HandshakeFile;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -7,22 +9,21 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * The in-VM agent's settings, from its command line. Values in the {@code .env} file win over
- * these, as with the earlier entrypoint.
+ * The in-VM agent's settings; build them with {@link #builder(Path)}. Values in the {@code .env}
+ * file win over these, as with the earlier entrypoint.
  *
- * @param envFile {@code -E}: the {@code <id>.env} to read and delete
- * @param tokenFile {@code -k}: where to publish registration; must be {@code <id>.tkn} beside the
- *     env file
- * @param github {@code -g}: GitHub host, for the runner URL when the env file has none
- * @param group {@code -G}: runner group
- * @param id {@code -i}: the runner id in the default name {@code krun-<id>} when neither the env
- *     file nor {@code -n} names the runner
- * @param labels {@code -L}: comma-separated labels
- * @param name {@code -n}: runner name
- * @param principal {@code -p}: owner/repo, organisation or enterprise
- * @param scope {@code -s}: repo, org or enterprise
- * @param user {@code -u}: the user that runs the runner when the agent runs as root
- * @param update {@code -U}: let the runner update itself (token mode)
+ * @param envFile the {@code <id>.env} to read and delete
+ * @param tokenFile where to publish registration; must be {@code <id>.tkn} beside the env file
+ * @param github GitHub host, for the runner URL when the env file has none
+ * @param group runner group
+ * @param id the runner id in the default name {@code krun-<id>} when neither the env file nor the
+ *     name setting names the runner
+ * @param labels comma-separated labels
+ * @param name runner name
+ * @param principal owner/repo, organisation or enterprise
+ * @param scope repo, org or enterprise
+ * @param user the user that runs the runner when the agent runs as root
+ * @param update let the runner update itself (token mode)
  * @param runnerInstall the actions/runner directory; absent means {@code $RUNNER_INSTALL}, else the
  *     first of {@link #DEFAULT_INSTALLS} that holds {@code run.sh}
  * @param command what to run instead of {@code run.sh}, if not empty
@@ -60,9 +61,14 @@ public record AgentConfig(
   public static final List<Path> DEFAULT_INSTALLS =
       List.of(Path.of("/home/runner"), Path.of("/opt/actions-runner"), Path.of("/actions-runner"));
 
+  /**
+   * @throws IllegalArgumentException when the env file is not named like one, the token file is not
+   *     the one beside it, or a duration is out of range; the message names the setting
+   */
   public AgentConfig {
-    Objects.requireNonNull(envFile, "env file (-E)");
-    Objects.requireNonNull(tokenFile, "tokenFile");
+    checkEnvFile(envFile);
+    Objects.requireNonNull(tokenFile, "token file");
+    tokenFile.ifPresent(file -> checkTokenFile(envFile, file));
     Objects.requireNonNull(github, "github");
     Objects.requireNonNull(group, "group");
     Objects.requireNonNull(id, "id");
@@ -71,31 +77,170 @@ public record AgentConfig(
     Objects.requireNonNull(principal, "principal");
     Objects.requireNonNull(scope, "scope");
     Objects.requireNonNull(user, "user");
-    Objects.requireNonNull(runnerInstall, "runnerInstall");
+    Objects.requireNonNull(runnerInstall, "runner install");
     command = List.copyOf(command);
-    Objects.requireNonNull(pollInterval, "pollInterval");
-    Objects.requireNonNull(stopGrace, "stopGrace");
-    Objects.requireNonNull(dockerService, "dockerService");
+    if (pollInterval.isNegative() || pollInterval.isZero()) {
+      throw new IllegalArgumentException("poll interval must be positive, not " + pollInterval);
+    }
+    if (stopGrace.isNegative()) {
+      throw new IllegalArgumentException("stop grace must not be negative: " + stopGrace);
+    }
+    Objects.requireNonNull(dockerService, "docker service");
   }
 
-  /** Settings with only the env file given, the rest defaults. */
-  public static AgentConfig forEnvFile(Path envFile) {
-    return new AgentConfig(
-        envFile,
-        Optional.empty(),
-        Optional.empty(),
-        Optional.empty(),
-        Optional.empty(),
-        Optional.empty(),
-        Optional.empty(),
-        Optional.empty(),
-        Optional.empty(),
-        Optional.empty(),
-        false,
-        Optional.empty(),
-        List.of(),
-        Duration.ofMillis(200),
-        Duration.ofSeconds(10),
-        DockerService.AUTO);
+  private static void checkEnvFile(Path envFile) {
+    Objects.requireNonNull(envFile, "env file");
+    GuestHandshake.forEnvFile(envFile);
+  }
+
+  private static void checkTokenFile(Path envFile, Path tokenFile) {
+    GuestHandshake handshake = GuestHandshake.forEnvFile(envFile);
+    Path expected =
+        handshake.directory().resolve(handshake.runnerId().fileName(HandshakeFile.TOKEN));
+    if (!tokenFile.toAbsolutePath().normalize().equals(expected)) {
+      throw new IllegalArgumentException("token file " + tokenFile + " must be " + expected);
+    }
+  }
+
+  /**
+   * Settings for the agent that reads {@code envFile}, the rest at their defaults.
+   *
+   * @throws IllegalArgumentException when {@code envFile} is not named like a runner env file
+   */
+  public static Builder builder(Path envFile) {
+    return new Builder(envFile);
+  }
+
+  /**
+   * Builds {@link AgentConfig}s. A null value leaves a setting unset, as an absent option does; a
+   * setting that can be judged on its own is checked as it is set, so that a caller can tell which
+   * one was refused.
+   */
+  public static final class Builder {
+    private final Path envFile;
+    private Path tokenFile;
+    private String github;
+    private String group;
+    private String id;
+    private String labels;
+    private String name;
+    private String principal;
+    private String scope;
+    private String user;
+    private boolean update;
+    private Path runnerInstall;
+    private List<String> command = List.of();
+    private Duration pollInterval = Duration.ofMillis(200);
+    private Duration stopGrace = Duration.ofSeconds(10);
+    private DockerService dockerService = DockerService.AUTO;
+
+    private Builder(Path envFile) {
+      checkEnvFile(envFile);
+      this.envFile = envFile;
+    }
+
+    /**
+     * @throws IllegalArgumentException unless it is {@code <id>.tkn} beside the env file
+     */
+    public Builder tokenFile(Path tokenFile) {
+      if (tokenFile != null) {
+        checkTokenFile(envFile, tokenFile);
+      }
+      this.tokenFile = tokenFile;
+      return this;
+    }
+
+    public Builder github(String github) {
+      this.github = github;
+      return this;
+    }
+
+    public Builder group(String group) {
+      this.group = group;
+      return this;
+    }
+
+    public Builder id(String id) {
+      this.id = id;
+      return this;
+    }
+
+    public Builder labels(String labels) {
+      this.labels = labels;
+      return this;
+    }
+
+    public Builder name(String name) {
+      this.name = name;
+      return this;
+    }
+
+    public Builder principal(String principal) {
+      this.principal = principal;
+      return this;
+    }
+
+    public Builder scope(String scope) {
+      this.scope = scope;
+      return this;
+    }
+
+    public Builder user(String user) {
+      this.user = user;
+      return this;
+    }
+
+    public Builder update(boolean update) {
+      this.update = update;
+      return this;
+    }
+
+    public Builder runnerInstall(Path runnerInstall) {
+      this.runnerInstall = runnerInstall;
+      return this;
+    }
+
+    public Builder command(List<String> command) {
+      this.command = command == null ? List.of() : command;
+      return this;
+    }
+
+    /** Default 200 ms. */
+    public Builder pollInterval(Duration pollInterval) {
+      this.pollInterval = Objects.requireNonNull(pollInterval, "poll interval");
+      return this;
+    }
+
+    /** Default 10 s. */
+    public Builder stopGrace(Duration stopGrace) {
+      this.stopGrace = Objects.requireNonNull(stopGrace, "stop grace");
+      return this;
+    }
+
+    /** Default {@link DockerService#AUTO}. */
+    public Builder dockerService(DockerService dockerService) {
+      this.dockerService = Objects.requireNonNull(dockerService, "docker service");
+      return this;
+    }
+
+    public AgentConfig build() {
+      return new AgentConfig(
+          envFile,
+          Optional.ofNullable(tokenFile),
+          Optional.ofNullable(github),
+          Optional.ofNullable(group),
+          Optional.ofNullable(id),
+          Optional.ofNullable(labels),
+          Optional.ofNullable(name),
+          Optional.ofNullable(principal),
+          Optional.ofNullable(scope),
+          Optional.ofNullable(user),
+          update,
+          Optional.ofNullable(runnerInstall),
+          command,
+          pollInterval,
+          stopGrace,
+          dockerService);
+    }
   }
 }

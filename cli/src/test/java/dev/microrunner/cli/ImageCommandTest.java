@@ -4,8 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.microrunner.image.CommandRunner;
 import dev.microrunner.image.ImageBuild;
+import dev.microrunner.vm.CommandRunner;
+import dev.microrunner.vm.CommandRunner.Command;
+import dev.microrunner.vm.CommandRunner.Result;
+import dev.microrunner.vm.CommandRunner.Running;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -34,7 +37,7 @@ class ImageCommandTest {
   @TempDir Path directory;
   Path agentJar;
   final List<List<String>> commands = new ArrayList<>();
-  final Deque<CommandRunner.CommandResult> answers = new ArrayDeque<>();
+  final Deque<Result> answers = new ArrayDeque<>();
   final StringWriter out = new StringWriter();
   final StringWriter err = new StringWriter();
 
@@ -49,18 +52,25 @@ class ImageCommandTest {
   }
 
   int run(String... args) {
-    CommandRunner recording =
-        (argv, environment) -> {
-          commands.add(List.copyOf(argv));
-          return answers.isEmpty()
-              ? new CommandRunner.CommandResult(0, List.of(), "")
-              : answers.removeFirst();
-        };
     CommandLine commandLine =
-        new CommandLine(new ImageCommand(ImageBuild.using(recording, Map.of())));
+        new CommandLine(new ImageCommand(ImageBuild.using(new Recording(), Map.of())));
     commandLine.setOut(new PrintWriter(out, true));
     commandLine.setErr(new PrintWriter(err, true));
     return commandLine.execute(args);
+  }
+
+  /** Records each command's argv and answers from the queue (exit 0 when it is empty). */
+  final class Recording implements CommandRunner {
+    @Override
+    public Result run(Command command) {
+      commands.add(command.argv());
+      return answers.isEmpty() ? new Result(0, List.of(), List.of()) : answers.removeFirst();
+    }
+
+    @Override
+    public Running start(Command command) {
+      throw new UnsupportedOperationException("image builds run their commands to completion");
+    }
   }
 
   @ParameterizedTest(name = "{0} {1}")
@@ -243,8 +253,7 @@ class ImageCommandTest {
   @Test
   void cleanRemovesWhatTheLabelFinds() {
     answers.add(
-        new CommandRunner.CommandResult(
-            0, List.of("abc123 localhost/microrunner/runner-ubuntu:2.400.1"), ""));
+        new Result(0, List.of("abc123 localhost/microrunner/runner-ubuntu:2.400.1"), List.of()));
 
     assertEquals(0, run("clean", "--builder", "buildah"));
 
@@ -264,11 +273,9 @@ class ImageCommandTest {
 
   @Test
   void aFailedBuildIsAnErrorWithTheBuildersMessage() {
-    answers.add(new CommandRunner.CommandResult(125, List.of(), "Error: base not found"));
+    answers.add(new Result(125, List.of(), List.of("Error: base not found")));
     CommandLine commandLine =
-        new CommandLine(
-            new ImageCommand(
-                ImageBuild.using((argv, environment) -> answers.removeFirst(), Map.of())));
+        new CommandLine(new ImageCommand(ImageBuild.using(new Recording(), Map.of())));
     StringWriter errors = new StringWriter();
     commandLine.setErr(new PrintWriter(errors, true));
     int status =

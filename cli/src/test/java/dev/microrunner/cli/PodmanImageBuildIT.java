@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.microrunner.image.Architecture;
-import dev.microrunner.image.CommandRunner;
 import dev.microrunner.image.LocalPodmanBases;
+import dev.microrunner.vm.CommandRunner.Result;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -84,8 +84,7 @@ class PodmanImageBuildIT {
     assertEquals(0, build.exitValue(), this::stderr);
     assertEquals(List.of(image), Files.readAllLines(work.resolve("stdout")), this::stderr);
 
-    CommandRunner.CommandResult help =
-        bases.run("podman", "run", "--rm", "--network", "none", image, "--help");
+    Result help = bases.run("podman", "run", "--rm", "--network", "none", image, "--help");
 
     List<String> lines = help.stdout();
     assertTrue(

@@ -11,13 +11,14 @@ import dev.microrunner.handshake.HandshakeFile;
 import dev.microrunner.handshake.HostLoopDirectory;
 import dev.microrunner.handshake.LoopSecret;
 import dev.microrunner.handshake.RunnerId;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -80,23 +81,12 @@ class AgentTest {
     Path envFile = host.path().resolve(id.fileName(HandshakeFile.ENV));
     Path tokenFile = host.path().resolve(id.fileName(HandshakeFile.TOKEN));
     AgentConfig config =
-        new AgentConfig(
-            envFile,
-            Optional.of(tokenFile),
-            Optional.empty(),
-            Optional.empty(),
-            Optional.empty(),
-            Optional.empty(),
-            Optional.empty(),
-            Optional.empty(),
-            Optional.empty(),
-            Optional.empty(),
-            false,
-            Optional.empty(),
-            List.of(),
-            Duration.ofMillis(50),
-            Duration.ofSeconds(5),
-            dockerService);
+        AgentConfig.builder(envFile)
+            .tokenFile(tokenFile)
+            .pollInterval(Duration.ofMillis(50))
+            .stopGrace(Duration.ofSeconds(5))
+            .dockerService(dockerService)
+            .build();
     Map<String, String> environment =
         Map.of(
             "PATH", work.resolve("bin") + ":" + System.getenv("PATH"),
@@ -190,6 +180,55 @@ class AgentTest {
   }
 
   @Test
+  void onlyTheRunnerItselfIsAskedToStopAndWhatItLeavesIsKilled() throws Exception {
+    runScript(
+        String.join(
+            "\n",
+            "trap 'echo runner >> \"$OUT/term\"; exit 0' TERM",
+            "sh -c 'trap \"echo child >> \\\"$OUT/term\\\"\" TERM; while :; do sleep 0.1; done' &",
+            "echo $! > \"$OUT/child\"",
+            "while :; do sleep 0.1; done"));
+    host.writeEnv(id, env(EnvFile.RUNNER_JITCONFIG, JIT));
+    CompletableFuture<Integer> status = runInBackground(agent());
+    await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(out.resolve("child")));
+    long child = Long.parseLong(recorded("child"));
+
+    host.requestTermination(id, secret);
+
+    assertEquals(0, status.get(20, java.util.concurrent.TimeUnit.SECONDS));
+    assertEquals("runner", recorded("term"), "SIGTERM to the runner only, as actions/runner needs");
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> !ProcessHandle.of(child).map(ProcessHandle::isAlive).orElse(false));
+  }
+
+  @Test
+  void theRunnersOutputReachesTheConsoleLineByLineAsUtf8() throws Exception {
+    runScript("echo '\u221a Connected to GitHub'; echo 'a warning' >&2; exit 0");
+    host.writeEnv(id, env(EnvFile.RUNNER_JITCONFIG, JIT));
+    ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+    ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+    PrintStream originalOut = System.out;
+    PrintStream originalErr = System.err;
+    Agent agent;
+    try {
+      System.setOut(new PrintStream(stdout, true, StandardCharsets.ISO_8859_1));
+      System.setErr(new PrintStream(stderr, true, StandardCharsets.ISO_8859_1));
+      agent = agent();
+    } finally {
+      System.setOut(originalOut);
+      System.setErr(originalErr);
+    }
+
+    assertEquals(0, agent.run());
+
+    assertTrue(
+        stdout.toString(StandardCharsets.UTF_8).contains("\u221a Connected to GitHub\n"),
+        stdout.toString(StandardCharsets.UTF_8));
+    assertTrue(stderr.toString(StandardCharsets.UTF_8).contains("a warning\n"), stderr.toString());
+  }
+
+  @Test
   void theDockerSocketIsServedByPodmanWhileTheRunnerRunsAndNoLonger() throws Exception {
     Path bin = Files.createDirectories(work.resolve("bin"));
     LoopHarness.script(
@@ -244,7 +283,7 @@ class AgentTest {
     host.writeEnv(id, values);
     Agent asBuilder =
         new Agent(
-            AgentConfig.forEnvFile(host.path().resolve(id.fileName(HandshakeFile.ENV))),
+            AgentConfig.builder(host.path().resolve(id.fileName(HandshakeFile.ENV))).build(),
             Map.of(
                 "PATH", System.getenv("PATH"),
                 "OUT", out.toString(),
@@ -259,7 +298,7 @@ class AgentTest {
     host.writeEnv(id, values);
     Agent asRoot =
         new Agent(
-            AgentConfig.forEnvFile(host.path().resolve(id.fileName(HandshakeFile.ENV))),
+            AgentConfig.builder(host.path().resolve(id.fileName(HandshakeFile.ENV))).build(),
             Map.of(
                 "PATH", System.getenv("PATH"),
                 "OUT", out.toString(),
@@ -278,7 +317,7 @@ class AgentTest {
     host.writeEnv(id, values);
     Agent agent =
         new Agent(
-            AgentConfig.forEnvFile(host.path().resolve(id.fileName(HandshakeFile.ENV))),
+            AgentConfig.builder(host.path().resolve(id.fileName(HandshakeFile.ENV))).build(),
             Map.of("PATH", System.getenv("PATH"), "RUNNER_INSTALL", install.toString()),
             "not-root");
 

@@ -2,7 +2,12 @@ package dev.microrunner.image;
 
 import dev.microrunner.image.internal.BuildCommands;
 import dev.microrunner.image.internal.BuildContext;
-import dev.microrunner.image.internal.ExecCommandRunner;
+import dev.microrunner.vm.ChildEnvironment;
+import dev.microrunner.vm.CommandRunner;
+import dev.microrunner.vm.CommandRunner.Command;
+import dev.microrunner.vm.CommandRunner.Result;
+import dev.microrunner.vm.RuntimeCommandException;
+import dev.microrunner.vm.VmException;
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -14,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,17 +45,40 @@ public final class ImageBuild {
     this.environment = Map.copyOf(environment);
   }
 
-  /** Runs buildah/podman as child processes with this process's environment. */
+  /**
+   * Runs buildah/podman through vm-launcher's {@link CommandRunner}, with the allow-listed part of
+   * this process's environment plus its proxy settings (see {@link #PROXY_VARIABLES}).
+   */
   public static ImageBuild create() {
-    return new ImageBuild(new ExecCommandRunner(), Map.of());
+    return new ImageBuild(CommandRunner.commonsExec(), proxySettings(System.getenv()));
   }
 
   /**
-   * Runs commands through {@code commandRunner}, adding {@code environment} to each command's
-   * environment (e.g. {@code CONTAINERS_CONF}).
+   * Runs commands through {@code commandRunner}, in the allow-listed part of this process's
+   * environment (see {@link ChildEnvironment}) plus {@code environment} (e.g. {@code
+   * CONTAINERS_CONF}).
    */
   public static ImageBuild using(CommandRunner commandRunner, Map<String, String> environment) {
     return new ImageBuild(commandRunner, environment);
+  }
+
+  /**
+   * Builds download their base images and the actions/runner release, through a proxy where the
+   * host has one; podman and buildah also hand these to the build's RUN steps. The allow-list of
+   * {@link ChildEnvironment} leaves them out (a proxy URL can carry a password), so the build adds
+   * them itself: it is the one child that needs them.
+   */
+  static final List<String> PROXY_VARIABLES =
+      List.of("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy");
+
+  static Map<String, String> proxySettings(Map<String, String> environment) {
+    Map<String, String> proxy = new TreeMap<>();
+    for (String variable : PROXY_VARIABLES) {
+      if (environment.containsKey(variable)) {
+        proxy.put(variable, environment.get(variable));
+      }
+    }
+    return proxy;
   }
 
   /**
@@ -123,7 +152,7 @@ public final class ImageBuild {
    * @return the references removed; empty when there was nothing to remove
    */
   public List<String> clean(BuildTool tool) throws ImageBuildException, InterruptedException {
-    CommandRunner.CommandResult listing = run(BuildCommands.listImages(tool));
+    Result listing = run(BuildCommands.listImages(tool));
     Set<String> references = new LinkedHashSet<>();
     for (String line : listing.stdout()) {
       String[] fields = line.strip().split("\\s+");
@@ -142,15 +171,27 @@ public final class ImageBuild {
     return removed;
   }
 
-  private CommandRunner.CommandResult run(List<String> argv)
-      throws ImageBuildException, InterruptedException {
-    CommandRunner.CommandResult result;
+  /** Runs a command to its end, its output logged line by line as it comes. */
+  private Result run(List<String> argv) throws ImageBuildException, InterruptedException {
+    String program = argv.get(0);
+    Command command =
+        Command.of(argv, ChildEnvironment.of(environment))
+            .withOutput(
+                line -> LOG.info("{}: {}", program, line),
+                line -> LOG.info("{}: {}", program, line));
+    LOG.debug("running {}", argv);
+    Result result;
     try {
-      result = commandRunner.run(argv, environment);
-    } catch (ImageBuildException e) {
-      throw e;
-    } catch (IOException e) {
-      throw new ImageBuildException(e.getMessage() + " (is " + argv.get(0) + " installed?)", e);
+      result = commandRunner.run(command);
+    } catch (RuntimeCommandException e) {
+      throw new ImageBuildException(e.getMessage() + " (is " + program + " installed?)", e);
+    } catch (VmException e) {
+      if (Thread.interrupted()) {
+        InterruptedException interrupted = new InterruptedException(e.getMessage());
+        interrupted.initCause(e);
+        throw interrupted;
+      }
+      throw new ImageBuildException(e.getMessage(), e);
     }
     if (result.exitStatus() != 0) {
       throw new ImageBuildException(argv, result.exitStatus(), result.stderrTail());

@@ -1,5 +1,6 @@
 package dev.microrunner.image;
 
+import dev.microrunner.vm.RuntimeCommandException;
 import java.io.IOException;
 import java.util.List;
 import java.util.Optional;
@@ -30,6 +31,17 @@ public class ImageBuildException extends IOException {
     this.command = List.of();
     this.exitStatus = null;
     this.stderrTail = "";
+  }
+
+  /**
+   * A command that could not be run to its end (not installed, timed out): command, exit status and
+   * output tail are the runner's.
+   */
+  ImageBuildException(String message, RuntimeCommandException cause) {
+    super(message, cause);
+    this.command = cause.command();
+    this.exitStatus = cause.exitStatus().orElse(null);
+    this.stderrTail = cause.outputTail();
   }
 
   /** A command that exited with a non-zero status. */

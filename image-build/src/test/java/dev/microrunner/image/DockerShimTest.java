@@ -2,7 +2,7 @@ package dev.microrunner.image;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.microrunner.image.internal.ExecCommandRunner;
+import dev.microrunner.vm.CommandRunner.Result;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -143,8 +143,7 @@ class DockerShimTest {
     List<String> argv = new ArrayList<>();
     argv.add(shim.toString());
     argv.addAll(arguments);
-    CommandRunner.CommandResult result =
-        new ExecCommandRunner().run(argv, Map.of("MICRORUNNER_REAL_DOCKER", fakeDocker.toString()));
+    Result result = Commands.run(argv, Map.of("MICRORUNNER_REAL_DOCKER", fakeDocker.toString()));
     assertEquals(0, result.exitStatus(), result.stderrTail());
     return result.stdout();
   }

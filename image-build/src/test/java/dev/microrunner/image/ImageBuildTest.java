@@ -5,6 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.microrunner.vm.ChildEnvironment;
+import dev.microrunner.vm.CommandRunner;
+import dev.microrunner.vm.CommandRunner.Command;
+import dev.microrunner.vm.CommandRunner.Result;
+import dev.microrunner.vm.CommandRunner.Running;
+import dev.microrunner.vm.RuntimeCommandException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -28,13 +34,18 @@ class ImageBuildTest {
   static final class RecordingRunner implements CommandRunner {
     final List<List<String>> commands = new ArrayList<>();
     final List<Map<String, String>> environments = new ArrayList<>();
-    final Deque<CommandResult> answers = new ArrayDeque<>();
+    final Deque<Result> answers = new ArrayDeque<>();
 
     @Override
-    public CommandResult run(List<String> argv, Map<String, String> environment) {
-      commands.add(List.copyOf(argv));
-      environments.add(Map.copyOf(environment));
-      return answers.isEmpty() ? new CommandResult(0, List.of(), "") : answers.removeFirst();
+    public Result run(Command command) {
+      commands.add(command.argv());
+      environments.add(command.environment());
+      return answers.isEmpty() ? new Result(0, List.of(), List.of()) : answers.removeFirst();
+    }
+
+    @Override
+    public Running start(Command command) {
+      throw new UnsupportedOperationException("image builds run their commands to completion");
     }
   }
 
@@ -127,7 +138,10 @@ class ImageBuildTest {
             "localhost/microrunner/runner-ubuntu:2.400.1"),
         built);
     assertEquals(plan.steps().stream().map(BuildStep::argv).toList(), runner.commands);
-    assertEquals(Map.of("CONTAINERS_CONF", "/etc/x.conf"), runner.environments.get(1));
+    assertEquals(
+        ChildEnvironment.of(Map.of("CONTAINERS_CONF", "/etc/x.conf")),
+        runner.environments.get(1),
+        "the allow-listed environment and the addition, nothing else");
   }
 
   @Test
@@ -224,7 +238,7 @@ class ImageBuildTest {
             .build();
     ImageBuild build = ImageBuild.using(runner, Map.of());
     BuildPlan plan = build.prepare(request, directory.resolve("c"));
-    runner.answers.add(new CommandRunner.CommandResult(125, List.of(), "Error: no such image"));
+    runner.answers.add(new Result(125, List.of(), List.of("Error: no such image")));
 
     ImageBuildException error = assertThrows(ImageBuildException.class, () -> build.build(plan));
 
@@ -243,14 +257,14 @@ class ImageBuildTest {
   void cleanRemovesOnlyLabelledImagesByName(BuildTool tool, String program, String format)
       throws Exception {
     runner.answers.add(
-        new CommandRunner.CommandResult(
+        new Result(
             0,
             List.of(
                 "1111aaaa localhost/microrunner/runner-ubuntu:2.400.1",
                 "1111aaaa localhost/microrunner/runner-ubuntu:latest",
                 "2222bbbb <none>:<none>",
                 ""),
-            ""));
+            List.of()));
 
     List<String> removed = ImageBuild.using(runner, Map.of()).clean(tool);
 
@@ -302,5 +316,51 @@ class ImageBuildTest {
   void baseImageNameIsDerivedFromTheTag() {
     assertEquals("ghcr.io/o/r-base:main", ImageBuildRequest.baseImageFor("ghcr.io/o/r:main"));
     assertEquals("localhost:5000/r-base", ImageBuildRequest.baseImageFor("localhost:5000/r"));
+  }
+
+  @Test
+  void aBuildThatCannotRunCarriesTheRunnersCommandAndTail() throws Exception {
+    ImageBuildRequest request =
+        ImageBuildRequest.builder(TestFiles.emptyJar(directory))
+            .runner(RunnerRelease.of("2.400.1", X64, ARM64))
+            .platforms(List.of("linux/amd64"))
+            .build();
+    List<String> argv = List.of("podman", "build");
+    RuntimeCommandException refused =
+        new RuntimeCommandException("could not launch", argv, null, "podman not found on PATH /x");
+    CommandRunner failing =
+        new CommandRunner() {
+          @Override
+          public Result run(Command command) throws RuntimeCommandException {
+            throw refused;
+          }
+
+          @Override
+          public Running start(Command command) {
+            throw new UnsupportedOperationException();
+          }
+        };
+    ImageBuild build = ImageBuild.using(failing, Map.of());
+    BuildPlan plan = build.prepare(request, directory.resolve("c"));
+
+    ImageBuildException error = assertThrows(ImageBuildException.class, () -> build.build(plan));
+
+    assertEquals(argv, error.command());
+    assertTrue(error.exitStatus().isEmpty());
+    assertEquals("podman not found on PATH /x", error.stderrTail());
+    assertTrue(error.getMessage().endsWith("(is podman installed?)"), error.getMessage());
+    assertEquals(refused, error.getCause());
+  }
+
+  @Test
+  void theBuildsOfTheCommandLineGetTheProxySettingsOnly() {
+    assertEquals(
+        Map.of("HTTPS_PROXY", "http://proxy:3128", "no_proxy", "localhost"),
+        ImageBuild.proxySettings(
+            Map.of(
+                "HTTPS_PROXY", "http://proxy:3128",
+                "no_proxy", "localhost",
+                "GITHUB_TOKEN", "ghp_x",
+                "JAVA_TOOL_OPTIONS", "-Dx")));
   }
 }

@@ -7,7 +7,7 @@ import ch.qos.logback.classic.LoggerContext;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.microrunner.image.internal.ExecCommandRunner;
+import dev.microrunner.vm.CommandRunner.Result;
 import java.lang.module.ModuleFinder;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -74,7 +74,7 @@ class JlinkModulesTest {
                 "--module-path",
                 modulePath.toString()));
     argv.addAll(jars);
-    CommandRunner.CommandResult result = new ExecCommandRunner().run(argv, Map.of());
+    Result result = Commands.run(argv, Map.of());
     assertEquals(0, result.exitStatus(), result.stderrTail());
     Set<String> needed =
         new TreeSet<>(Arrays.asList(result.stdout().get(result.stdout().size() - 1).split(",")));

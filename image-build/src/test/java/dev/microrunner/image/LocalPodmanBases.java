@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
-import dev.microrunner.image.internal.ExecCommandRunner;
+import dev.microrunner.vm.CommandRunner.Result;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -50,7 +50,6 @@ public final class LocalPodmanBases {
 
   private final Path directory;
   private final String suffix = UUID.randomUUID().toString().substring(0, 8);
-  private final ExecCommandRunner commands = new ExecCommandRunner();
   private final List<String> imagesMade = new ArrayList<>();
   private final Path containersConf;
   private final Map<String, String> podmanEnvironment;
@@ -125,21 +124,20 @@ public final class LocalPodmanBases {
   }
 
   /** Runs {@code argv} with {@link #podmanEnvironment()}; fails the test unless it exits 0. */
-  public CommandRunner.CommandResult run(String... argv) throws Exception {
-    CommandRunner.CommandResult result = commands.run(List.of(argv), podmanEnvironment);
+  public Result run(String... argv) throws Exception {
+    Result result = Commands.run(List.of(argv), podmanEnvironment);
     assertEquals(
         0, result.exitStatus(), () -> String.join(" ", argv) + " failed: " + result.stderrTail());
     return result;
   }
 
   /** Stops serving the release; removes the images made here and those built with the label. */
-  public void removeImages() throws IOException, InterruptedException {
+  public void removeImages() throws Exception {
     if (releases != null) {
       releases.stop(0);
     }
     List<String> built =
-        commands
-            .run(
+        Commands.run(
                 List.of("podman", "images", "--all", "--quiet", "--filter", "label=" + label()),
                 podmanEnvironment)
             .stdout();
@@ -147,7 +145,7 @@ public final class LocalPodmanBases {
     remove.addAll(new LinkedHashSet<>(built));
     remove.addAll(imagesMade);
     if (remove.size() > 3) {
-      commands.run(remove, podmanEnvironment);
+      Commands.run(remove, podmanEnvironment);
     }
   }
 
@@ -270,7 +268,7 @@ public final class LocalPodmanBases {
     Set<String> libraries = new LinkedHashSet<>();
     for (Path binary : binaries) {
       // ldd exits 1 on a static binary, which needs no library: its output is then empty.
-      for (String line : commands.run(List.of("ldd", binary.toString()), Map.of()).stdout()) {
+      for (String line : Commands.run(List.of("ldd", binary.toString()), Map.of()).stdout()) {
         Matcher matcher = resolved.matcher(line);
         if (matcher.find()) {
           String library = matcher.group(1) != null ? matcher.group(1) : matcher.group(2);

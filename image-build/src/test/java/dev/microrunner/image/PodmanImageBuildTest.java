@@ -7,7 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.microrunner.image.internal.ExecCommandRunner;
+import dev.microrunner.vm.CommandRunner;
+import dev.microrunner.vm.CommandRunner.Result;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,7 +43,6 @@ class PodmanImageBuildTest {
   LocalPodmanBases bases;
   String mainImage;
   Map<String, String> podmanEnvironment;
-  final ExecCommandRunner commands = new ExecCommandRunner();
   Path agentJar;
 
   @BeforeAll
@@ -67,12 +67,12 @@ class PodmanImageBuildTest {
   @Test
   void buildsTheMainImageAndItsEntrypointRunsTheAgent() throws Exception {
     List<String> built =
-        ImageBuild.using(commands, podmanEnvironment).build(plan(bases.archiveSha256()));
+        ImageBuild.using(CommandRunner.commonsExec(), podmanEnvironment)
+            .build(plan(bases.archiveSha256()));
     assertEquals(List.of(mainImage), built);
 
     // The entrypoint: init, then the launcher, then the jar's main with "agent" first.
-    CommandRunner.CommandResult help =
-        run("podman", "run", "--rm", "--network", "none", mainImage, "--help");
+    Result help = run("podman", "run", "--rm", "--network", "none", mainImage, "--help");
     assertEquals("Usage: microrunner agent --help", help.stdout().get(0), help.stdout().toString());
     Set<String> modules =
         help.stdout().stream()
@@ -84,7 +84,7 @@ class PodmanImageBuildTest {
         "runtime modules " + modules + " lack some of " + JlinkModulesTest.pinnedModules());
     assertFalse(modules.contains("java.desktop"), "the runtime is linked, not a full JDK");
 
-    CommandRunner.CommandResult layout =
+    Result layout =
         run(
             "podman",
             "run",
@@ -103,7 +103,7 @@ class PodmanImageBuildTest {
         List.of("installdependencies ran", "1001", "/opt/actions-runner", "build-scripts-removed"),
         layout.stdout());
 
-    CommandRunner.CommandResult labels =
+    Result labels =
         run(
             "podman",
             "image",
@@ -121,15 +121,15 @@ class PodmanImageBuildTest {
         bases.archiveSha256().startsWith("0")
             ? "1" + bases.archiveSha256().substring(1)
             : "0" + bases.archiveSha256().substring(1);
-    ImageBuild build = ImageBuild.using(commands, podmanEnvironment);
+    ImageBuild build = ImageBuild.using(CommandRunner.commonsExec(), podmanEnvironment);
     BuildPlan plan = plan(wrong);
 
     ImageBuildException error = assertThrows(ImageBuildException.class, () -> build.build(plan));
 
     assertNotEquals(0, error.exitStatus().orElseThrow());
     assertTrue(error.getMessage().contains("install-runner.sh"), error.getMessage());
-    CommandRunner.CommandResult exists =
-        commands.run(List.of("podman", "image", "exists", mainImage + "-wrong"), podmanEnvironment);
+    Result exists =
+        Commands.run(List.of("podman", "image", "exists", mainImage + "-wrong"), podmanEnvironment);
     assertEquals(1, exists.exitStatus(), "no image is tagged after a failed verification");
   }
 
@@ -149,7 +149,8 @@ class PodmanImageBuildTest {
             .label(LocalPodmanBases.TEST_LABEL, bases.labelValue())
             .build();
     Path context = Files.createTempDirectory(directory, "context");
-    return ImageBuild.using(commands, podmanEnvironment).prepare(request, context);
+    return ImageBuild.using(CommandRunner.commonsExec(), podmanEnvironment)
+        .prepare(request, context);
   }
 
   /** A jar whose main prints a usage line with its arguments and the runtime's modules. */
@@ -182,7 +183,7 @@ class PodmanImageBuildTest {
     return jar;
   }
 
-  private CommandRunner.CommandResult run(String... argv) throws Exception {
+  private Result run(String... argv) throws Exception {
     return bases.run(argv);
   }
 }

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.microrunner.image.internal.ExecCommandRunner;
+import dev.microrunner.vm.CommandRunner.Result;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,7 +32,7 @@ class RunnerReleaseScriptTest {
   @Test
   void readsTheChecksumsFromTheReleaseNotes() throws Exception {
     Path release = release("v2.401.0", body(X64.toUpperCase(), ARM64), "");
-    CommandRunner.CommandResult result = script("latest", release.toString());
+    Result result = script("latest", release.toString());
     assertEquals(0, result.exitStatus(), result.stderrTail());
     assertEquals(
         List.of("version=2.401.0", "sha256_x64=" + X64, "sha256_arm64=" + ARM64), result.stdout());
@@ -45,7 +45,7 @@ class RunnerReleaseScriptTest {
             "v2.401.0",
             "no checksums here",
             asset("x64", "2.401.0", X64) + "," + asset("arm64", "2.401.0", ARM64));
-    CommandRunner.CommandResult result = script("latest", release.toString());
+    Result result = script("latest", release.toString());
     assertEquals(0, result.exitStatus(), result.stderrTail());
     assertTrue(result.stdout().contains("sha256_arm64=" + ARM64), result.stdout().toString());
   }
@@ -53,7 +53,7 @@ class RunnerReleaseScriptTest {
   @Test
   void refusesNotesAndDigestThatDisagree() throws Exception {
     Path release = release("v2.401.0", body(X64, ARM64), asset("x64", "2.401.0", ARM64));
-    CommandRunner.CommandResult result = script("latest", release.toString());
+    Result result = script("latest", release.toString());
     assertNotEquals(0, result.exitStatus());
     assertTrue(result.stderrTail().contains("linux-x64"), result.stderrTail());
   }
@@ -61,7 +61,7 @@ class RunnerReleaseScriptTest {
   @Test
   void refusesAReleaseWithoutAChecksum() throws Exception {
     Path release = release("v2.401.0", body(X64, ""), "");
-    CommandRunner.CommandResult result = script("latest", release.toString());
+    Result result = script("latest", release.toString());
     assertNotEquals(0, result.exitStatus());
     assertTrue(result.stderrTail().contains("linux-arm64"), result.stderrTail());
   }
@@ -70,17 +70,17 @@ class RunnerReleaseScriptTest {
   void theCommittedPinIsAcceptedExactlyWhenItHoldsNoPlaceholder() throws Exception {
     Path properties = pinnedCopy();
     boolean placeholder = Files.readString(properties).contains(RunnerRelease.PLACEHOLDER);
-    CommandRunner.CommandResult result = script("pinned", properties.toString());
+    Result result = script("pinned", properties.toString());
     assertEquals(placeholder, result.exitStatus() != 0, result.stderrTail());
   }
 
   @Test
   void pinRewritesThePropertiesThatRunnerReleaseReads() throws Exception {
     Path properties = pinnedCopy();
-    CommandRunner.CommandResult pin = script("pin", properties.toString(), "2.401.0", X64, ARM64);
+    Result pin = script("pin", properties.toString(), "2.401.0", X64, ARM64);
     assertEquals(0, pin.exitStatus(), pin.stderrTail());
 
-    CommandRunner.CommandResult pinned = script("pinned", properties.toString());
+    Result pinned = script("pinned", properties.toString());
     assertEquals(
         List.of("version=2.401.0", "sha256_x64=" + X64, "sha256_arm64=" + ARM64), pinned.stdout());
     assertTrue(Files.readString(properties).startsWith("#"), "the explanation is kept");
@@ -90,8 +90,7 @@ class RunnerReleaseScriptTest {
   void pinRefusesAChecksumThatIsNotOne() throws Exception {
     Path properties = pinnedCopy();
     String before = Files.readString(properties);
-    CommandRunner.CommandResult pin =
-        script("pin", properties.toString(), "2.401.0", X64, RunnerRelease.PLACEHOLDER);
+    Result pin = script("pin", properties.toString(), "2.401.0", X64, RunnerRelease.PLACEHOLDER);
     assertNotEquals(0, pin.exitStatus());
     assertEquals(before, Files.readString(properties));
   }
@@ -138,9 +137,9 @@ class RunnerReleaseScriptTest {
     return file;
   }
 
-  private static CommandRunner.CommandResult script(String... args) throws Exception {
+  private static Result script(String... args) throws Exception {
     List<String> argv = new ArrayList<>(List.of(SCRIPT.toString()));
     argv.addAll(List.of(args));
-    return new ExecCommandRunner().run(argv, Map.of());
+    return Commands.run(argv, Map.of());
   }
 }

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.microrunner.image.internal.ExecCommandRunner;
+import dev.microrunner.vm.CommandRunner.Result;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -25,7 +25,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class SetupBaseScriptTest {
   @TempDir Path directory;
-  final ExecCommandRunner commands = new ExecCommandRunner();
 
   @Test
   void createsTheRunnerUserSudoTheShimAndTheInit() throws Exception {
@@ -72,8 +71,8 @@ class SetupBaseScriptTest {
             + "[engine]\n"
             + "runtime = \"runc\"\n");
 
-    CommandRunner.CommandResult result =
-        commands.run(
+    Result result =
+        Commands.run(
             List.of(
                 "podman",
                 "run",

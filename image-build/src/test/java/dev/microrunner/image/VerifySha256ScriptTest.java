@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.microrunner.image.internal.ExecCommandRunner;
+import dev.microrunner.vm.CommandRunner.Result;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,14 +34,14 @@ class VerifySha256ScriptTest {
 
   @Test
   void acceptsTheRightChecksum() throws Exception {
-    CommandRunner.CommandResult result = verify(sha256);
+    Result result = verify(sha256);
     assertEquals(0, result.exitStatus(), result.stderrTail());
   }
 
   @Test
   void refusesAWrongChecksum() throws Exception {
     String wrong = sha256.substring(0, 63) + (sha256.endsWith("0") ? "1" : "0");
-    CommandRunner.CommandResult result = verify(wrong);
+    Result result = verify(wrong);
     assertNotEquals(0, result.exitStatus());
     assertTrue(result.stderrTail().contains("checksum mismatch"), result.stderrTail());
     assertTrue(result.stderrTail().contains(sha256), result.stderrTail());
@@ -49,7 +49,7 @@ class VerifySha256ScriptTest {
 
   @Test
   void refusesThePlaceholder() throws Exception {
-    CommandRunner.CommandResult result = verify(RunnerRelease.PLACEHOLDER);
+    Result result = verify(RunnerRelease.PLACEHOLDER);
     assertNotEquals(0, result.exitStatus());
     assertTrue(result.stderrTail().contains("no SHA-256 pinned"), result.stderrTail());
   }
@@ -61,8 +61,7 @@ class VerifySha256ScriptTest {
     assertNotEquals(0, verify(sha256.toUpperCase()).exitStatus());
   }
 
-  private CommandRunner.CommandResult verify(String expected) throws Exception {
-    return new ExecCommandRunner()
-        .run(List.of(script.toString(), archive.toString(), expected), Map.of());
+  private Result verify(String expected) throws Exception {
+    return Commands.run(List.of(script.toString(), archive.toString(), expected), Map.of());
   }
 }

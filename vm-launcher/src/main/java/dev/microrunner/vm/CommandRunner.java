@@ -1,6 +1,7 @@
 package dev.microrunner.vm;
 
 import dev.microrunner.vm.internal.CommonsExecCommandRunner;
+import dev.microrunner.vm.internal.ProcessTree;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -10,8 +11,14 @@ import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
- * Runs the runtime's tools (podman, krunvm, buildah) and, for the process runtime, the workload.
- * The seam that unit tests replace with a recording fake; {@link #commonsExec()} is the real one.
+ * The one way microrunner runs external processes: the runtimes' tools (podman, krunvm, buildah)
+ * and the process runtime's workload, image-build's builds, and the in-VM agent's runner. The seam
+ * that unit tests replace with a recording fake; {@link #commonsExec()} is the real one.
+ *
+ * <p>A child gets exactly the environment its {@link Command} names: build it with {@link
+ * ChildEnvironment}, which passes on an allow-list of this process's variables plus what the caller
+ * adds. A program named without a slash is looked up on the child's {@code PATH} ({@link
+ * Executables}), not on this process's.
  */
 public interface CommandRunner {
 
@@ -36,7 +43,8 @@ public interface CommandRunner {
   /**
    * One command.
    *
-   * @param environment the child's complete environment: nothing is inherited
+   * @param environment the child's complete environment: nothing is inherited (see {@link
+   *     ChildEnvironment})
    * @param timeout empty for no limit
    */
   record Command(
@@ -76,11 +84,31 @@ public interface CommandRunner {
     }
   }
 
-  /** A finished command; the output lines are also kept here (runtime tools print little). */
+  /** A finished command; the output lines are also kept here (the tools run so print little). */
   record Result(int exitStatus, List<String> stdout, List<String> stderr) {
+    /** How many lines a tail holds. */
+    public static final int TAIL_LINES = 20;
+
     public Result {
       stdout = List.copyOf(stdout);
       stderr = List.copyOf(stderr);
+    }
+
+    /** The last {@value #TAIL_LINES} lines of standard error, for messages. */
+    public String stderrTail() {
+      return tail(stderr);
+    }
+
+    /**
+     * The last {@value #TAIL_LINES} lines of standard output, for tools that report errors there.
+     */
+    public String stdoutTail() {
+      return tail(stdout);
+    }
+
+    /** The last {@value #TAIL_LINES} of {@code lines}, one per line. */
+    public static String tail(List<String> lines) {
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - TAIL_LINES), lines.size()));
     }
   }
 
@@ -89,11 +117,50 @@ public interface CommandRunner {
     /** The OS process, when there is one (fakes may have none). */
     Optional<ProcessHandle> process();
 
+    /**
+     * The exit status once the process ended and every output line was delivered, or empty when
+     * that did not happen within {@code timeout}.
+     */
     Optional<Integer> awaitExit(Duration timeout) throws InterruptedException;
+
+    /** {@link #awaitExit(Duration)} for as long as it takes. */
+    default int awaitExit() throws InterruptedException {
+      while (true) {
+        Optional<Integer> status = awaitExit(Duration.ofDays(1));
+        if (status.isPresent()) {
+          return status.get();
+        }
+      }
+    }
 
     Optional<Integer> exitStatus();
 
     /** Kills the process (SIGKILL) without touching its children. */
     void kill();
+
+    /**
+     * Stops the process and everything it started: SIGTERM to this process only, up to {@code
+     * grace} for it to end, then SIGKILL to it and to every descendant still alive. Only the top is
+     * asked first, so that it can wind down its own children (actions/runner's listener cancels its
+     * job; a shell runs its trap). Descendants are collected before the signal and again after the
+     * wait, because once their parent ended they are re-parented and no longer found from it.
+     * Returns without waiting for the output to be delivered (see {@link #awaitExit(Duration)}).
+     *
+     * @return whether the top ended by itself within {@code grace}; false when it had to be killed
+     *     (or there is no process to signal)
+     */
+    default boolean terminate(Duration grace) throws InterruptedException {
+      Optional<ProcessHandle> top = process();
+      if (top.isEmpty()) {
+        kill();
+        return false;
+      }
+      List<ProcessHandle> tree = ProcessTree.of(top.get());
+      top.get().destroy();
+      boolean ended = ProcessTree.awaitEnd(top.get(), grace);
+      tree.addAll(ProcessTree.of(top.get()));
+      ProcessTree.kill(tree);
+      return ended;
+    }
   }
 }

@@ -1,6 +1,6 @@
 package dev.microrunner.vm;
 
-import dev.microrunner.vm.internal.Redaction;
+import dev.microrunner.vm.internal.GitHubTokenMask;
 import dev.microrunner.vm.internal.SecretVariables;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -51,7 +51,7 @@ public record RuntimeOptions(
     private final Path stateDirectory;
     private CommandRunner commandRunner = CommandRunner.commonsExec();
     private final Map<String, String> environment = new LinkedHashMap<>();
-    private UnaryOperator<String> redactor = Redaction::githubTokens;
+    private UnaryOperator<String> redactor = GitHubTokenMask::mask;
 
     private Builder(VmOwner owner, Path stateDirectory) {
       this.owner = owner;
@@ -75,7 +75,7 @@ public record RuntimeOptions(
 
     /** Runs after the default token masking, e.g. to mask this loop's secret. */
     public Builder redactor(UnaryOperator<String> extra) {
-      UnaryOperator<String> base = Redaction::githubTokens;
+      UnaryOperator<String> base = GitHubTokenMask::mask;
       this.redactor = text -> extra.apply(base.apply(text));
       return this;
     }

@@ -35,7 +35,7 @@ final class PodmanTestImage {
   private PodmanTestImage() {}
 
   static Optional<Path> podman() {
-    return dev.microrunner.vm.internal.Executables.find(
+    return Executables.find(
         "podman", Map.of("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin")));
   }
 

@@ -5,7 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.microrunner.image.BuildTool;
-import dev.microrunner.image.CommandRunner;
+import dev.microrunner.image.Commands;
+import dev.microrunner.vm.CommandRunner.Result;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,7 +25,6 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class ListImagesTest {
   @TempDir Path directory;
-  final ExecCommandRunner commands = new ExecCommandRunner();
 
   @ParameterizedTest
   @EnumSource(BuildTool.class)
@@ -66,9 +66,8 @@ class ListImagesTest {
     }
   }
 
-  private CommandRunner.CommandResult run(Map<String, String> environment, String... argv)
-      throws Exception {
-    CommandRunner.CommandResult result = commands.run(List.of(argv), environment);
+  private Result run(Map<String, String> environment, String... argv) throws Exception {
+    Result result = Commands.run(List.of(argv), environment);
     assertEquals(
         0, result.exitStatus(), () -> String.join(" ", argv) + " failed: " + result.stderrTail());
     return result;

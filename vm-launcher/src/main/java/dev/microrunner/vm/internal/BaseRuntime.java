@@ -1,10 +1,12 @@
 package dev.microrunner.vm.internal;
 
 import dev.microrunner.vm.Availability;
+import dev.microrunner.vm.ChildEnvironment;
 import dev.microrunner.vm.CommandRunner;
 import dev.microrunner.vm.CommandRunner.Command;
 import dev.microrunner.vm.CommandRunner.Result;
 import dev.microrunner.vm.CommandRunner.Running;
+import dev.microrunner.vm.Executables;
 import dev.microrunner.vm.MicroVmRuntime;
 import dev.microrunner.vm.RuntimeCommandException;
 import dev.microrunner.vm.RuntimeOptions;
@@ -42,7 +44,7 @@ abstract class BaseRuntime implements MicroVmRuntime {
 
   BaseRuntime(RuntimeOptions options) {
     this.options = options;
-    this.toolEnvironment = ChildEnvironment.of(System.getenv(), options.environment());
+    this.toolEnvironment = ChildEnvironment.of(options.environment());
   }
 
   protected VmOwner owner() {
@@ -127,9 +129,9 @@ abstract class BaseRuntime implements MicroVmRuntime {
 
   protected RuntimeCommandException failure(
       String problem, List<String> argv, Result result, boolean errorsOnStdout) {
-    String tail = OutputTail.of(errorsOnStdout ? result.stdout() : result.stderr());
+    String tail = errorsOnStdout ? result.stdoutTail() : result.stderrTail();
     if (tail.isBlank()) {
-      tail = OutputTail.of(errorsOnStdout ? result.stderr() : result.stdout());
+      tail = errorsOnStdout ? result.stderrTail() : result.stdoutTail();
     }
     return new RuntimeCommandException(
         options.redactor().apply(problem),

@@ -1,6 +1,7 @@
 package dev.microrunner.vm.internal;
 
 import dev.microrunner.vm.CommandRunner;
+import dev.microrunner.vm.Executables;
 import dev.microrunner.vm.RuntimeCommandException;
 import dev.microrunner.vm.VmException;
 import java.io.IOException;
@@ -12,7 +13,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -32,6 +32,7 @@ import org.apache.commons.exec.ExecuteStreamHandler;
 import org.apache.commons.exec.ExecuteWatchdog;
 import org.apache.commons.exec.Executor;
 import org.apache.commons.exec.LogOutputStream;
+import org.apache.commons.exec.ProcessDestroyer;
 import org.apache.commons.exec.PumpStreamHandler;
 import org.apache.commons.exec.StreamPumper;
 import org.slf4j.Logger;
@@ -46,18 +47,20 @@ public final class CommonsExecCommandRunner implements CommandRunner {
    * a millisecond of every VM start; idle threads end after a minute. Daemon threads: a library
    * must not keep the JVM alive (runtimes stop their VMs on close).
    */
-  private static final ExecutorService THREADS =
-      Executors.newCachedThreadPool(
-          new ThreadFactory() {
-            private final AtomicInteger count = new AtomicInteger();
+  private static final ThreadFactory THREAD_FACTORY =
+      new ThreadFactory() {
+        private final AtomicInteger count = new AtomicInteger();
 
-            @Override
-            public Thread newThread(Runnable task) {
-              Thread thread = new Thread(task, "microrunner-exec-" + count.incrementAndGet());
-              thread.setDaemon(true);
-              return thread;
-            }
-          });
+        @Override
+        public Thread newThread(Runnable task) {
+          Thread thread = new Thread(task, "microrunner-exec-" + count.incrementAndGet());
+          thread.setDaemon(true);
+          return thread;
+        }
+      };
+
+  /** Also the factory of a timeout's watchdog thread, which commons-exec creates per command. */
+  private static final ExecutorService THREADS = Executors.newCachedThreadPool(THREAD_FACTORY);
 
   @Override
   public Result run(Command command) throws VmException {
@@ -86,7 +89,7 @@ public final class CommonsExecCommandRunner implements CommandRunner {
           "timed out after " + command.timeout().orElseThrow(),
           command.argv(),
           null,
-          OutputTail.of(List.copyOf(stderr)));
+          Result.tail(List.copyOf(stderr)));
     }
     ExecuteException failure = started.resultHandler.getException();
     if (failure != null) {
@@ -114,32 +117,22 @@ public final class CommonsExecCommandRunner implements CommandRunner {
 
   private static Started launch(Command command) throws VmException {
     CompletableFuture<Process> processFuture = new CompletableFuture<>();
-    DefaultExecutor executor =
-        new DefaultExecutor() {
-          @Override
-          protected Process launch(CommandLine line, Map<String, String> env, Path dir)
-              throws IOException {
-            try {
-              Process process = super.launch(line, env, dir);
-              processFuture.complete(process);
-              return process;
-            } catch (IOException | RuntimeException e) {
-              processFuture.completeExceptionally(e);
-              throw e;
-            }
-          }
-        };
-    command.workingDirectory().ifPresent(dir -> executor.setWorkingDirectory(dir.toFile()));
+    DefaultExecutor.Builder<?> builder =
+        DefaultExecutor.builder()
+            .setExecuteStreamHandler(
+                new PooledPumpStreamHandler(
+                    new LineStream(command.stdout()), new LineStream(command.stderr())));
+    command.workingDirectory().ifPresent(builder::setWorkingDirectory);
+    DefaultExecutor executor = builder.get();
     executor.setExitValues(null);
-    executor.setStreamHandler(
-        new PooledPumpStreamHandler(
-            new LineStream(command.stdout()), new LineStream(command.stderr())));
+    executor.setProcessDestroyer(new HandOver(processFuture));
     ExecuteWatchdog watchdog =
         ExecuteWatchdog.builder()
+            .setThreadFactory(THREAD_FACTORY)
             .setTimeout(command.timeout().orElse(ExecuteWatchdog.INFINITE_TIMEOUT_DURATION))
             .get();
     executor.setWatchdog(watchdog);
-    CommandLine line = new CommandLine(command.argv().get(0));
+    CommandLine line = new CommandLine(program(command));
     for (String argument : command.argv().subList(1, command.argv().size())) {
       line.addArgument(argument, false);
     }
@@ -161,6 +154,28 @@ public final class CommonsExecCommandRunner implements CommandRunner {
           }
         });
     return new Started(processFuture, resultHandler, watchdog);
+  }
+
+  /**
+   * The program as an absolute path: the JDK would look a bare name up on this process's PATH, but
+   * the child's environment is the one that counts.
+   */
+  private static String program(Command command) throws RuntimeCommandException {
+    String program = command.argv().get(0);
+    if (program.contains("/")) {
+      return program;
+    }
+    return Executables.find(program, command.environment())
+        .map(Path::toString)
+        .orElseThrow(
+            () ->
+                new RuntimeCommandException(
+                    "could not launch",
+                    command.argv(),
+                    null,
+                    program
+                        + " not found on PATH "
+                        + command.environment().getOrDefault("PATH", Executables.DEFAULT_PATH)));
   }
 
   private record Started(
@@ -219,6 +234,35 @@ public final class CommonsExecCommandRunner implements CommandRunner {
       } catch (ExecutionException e) {
         throw new IllegalStateException(e);
       }
+    }
+  }
+
+  /**
+   * Takes the process that commons-exec started: the executor hands it to its {@link
+   * ProcessDestroyer} once the output pumps run and before it waits for the exit, and this is the
+   * only way to get it without deprecated API (subclassing the executor or the watchdog needs their
+   * deprecated constructors). Destroys nothing itself: stopping is the caller's.
+   */
+  private static final class HandOver implements ProcessDestroyer {
+    private final CompletableFuture<Process> process;
+
+    HandOver(CompletableFuture<Process> process) {
+      this.process = process;
+    }
+
+    @Override
+    public boolean add(Process started) {
+      return process.complete(started);
+    }
+
+    @Override
+    public boolean remove(Process ended) {
+      return true;
+    }
+
+    @Override
+    public int size() {
+      return 0;
     }
   }
 

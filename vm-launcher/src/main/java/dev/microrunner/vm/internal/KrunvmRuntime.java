@@ -195,7 +195,7 @@ public final class KrunvmRuntime extends BaseRuntime {
         new RunningVm(
             spec.name(),
             process,
-            ProcessTree::terminate,
+            Running::terminate,
             ended -> {
               untrack(ended);
               deleteDefinition(ended.name());

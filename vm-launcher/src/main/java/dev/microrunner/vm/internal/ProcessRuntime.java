@@ -4,6 +4,7 @@ import dev.microrunner.vm.Availability;
 import dev.microrunner.vm.CommandRunner.Command;
 import dev.microrunner.vm.CommandRunner.Running;
 import dev.microrunner.vm.ConsoleListener;
+import dev.microrunner.vm.Executables;
 import dev.microrunner.vm.ExitStatus;
 import dev.microrunner.vm.Isolation;
 import dev.microrunner.vm.Mount;
@@ -129,8 +130,7 @@ public final class ProcessRuntime extends BaseRuntime {
     if (spec.workdir().isPresent()) {
       command = command.withWorkingDirectory(Path.of(paths.toHost(spec.workdir().get())));
     }
-    return track(
-        new RunningVm(spec.name(), launch(command), ProcessTree::terminate, this::untrack));
+    return track(new RunningVm(spec.name(), launch(command), Running::terminate, this::untrack));
   }
 
   @Override

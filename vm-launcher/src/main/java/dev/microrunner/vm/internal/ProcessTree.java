@@ -4,38 +4,45 @@ import dev.microrunner.vm.CommandRunner;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Collectors;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 
 /**
- * Ends a process and everything it started. Descendants are collected before the root dies, because
- * they are re-parented to init afterwards and can no longer be found from it.
+ * The pieces of {@link CommandRunner.Running#terminate}, and SIGKILL to a process tree that is not
+ * ours to stop gracefully (an orphan's workload).
  */
-final class ProcessTree {
+public final class ProcessTree {
   private ProcessTree() {}
 
-  /** SIGTERM to the tree, up to {@code grace} for the root to end, then SIGKILL to the tree. */
-  static void terminate(CommandRunner.Running running, Duration grace) throws InterruptedException {
-    ProcessHandle root = running.process().orElse(null);
-    if (root == null) {
-      running.kill();
-      return;
-    }
-    List<ProcessHandle> seen = new ArrayList<>(snapshot(root));
-    seen.forEach(ProcessHandle::destroy);
-    if (running.awaitExit(grace).isPresent() && seen.stream().noneMatch(ProcessHandle::isAlive)) {
-      return;
-    }
-    seen.addAll(snapshot(root));
-    seen.forEach(ProcessHandle::destroyForcibly);
+  /** SIGKILL to {@code root} and everything it started. */
+  public static void kill(ProcessHandle root) {
+    kill(of(root));
   }
 
-  /** SIGKILL to a process tree that is not ours to wait for (an orphan's workload). */
-  static void kill(ProcessHandle root) {
-    snapshot(root).forEach(ProcessHandle::destroyForcibly);
+  /** {@code root} and its descendants as they are now; a mutable list. */
+  public static List<ProcessHandle> of(ProcessHandle root) {
+    List<ProcessHandle> tree = new ArrayList<>();
+    Stream.concat(Stream.of(root), root.descendants()).forEach(tree::add);
+    return tree;
   }
 
-  private static List<ProcessHandle> snapshot(ProcessHandle root) {
-    return Stream.concat(Stream.of(root), root.descendants()).collect(Collectors.toList());
+  /** SIGKILL to each of {@code processes} that is still alive. */
+  public static void kill(List<ProcessHandle> processes) {
+    processes.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
+  }
+
+  /** Up to {@code timeout} for {@code process} to end; whether it did. */
+  public static boolean awaitEnd(ProcessHandle process, Duration timeout)
+      throws InterruptedException {
+    try {
+      process.onExit().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+      return true;
+    } catch (TimeoutException e) {
+      return false;
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("waiting for process " + process.pid(), e.getCause());
+    }
   }
 }

@@ -8,7 +8,9 @@ import dev.microrunner.vm.CommandRunner.Command;
 import dev.microrunner.vm.CommandRunner.Result;
 import dev.microrunner.vm.CommandRunner.Running;
 import dev.microrunner.vm.RuntimeCommandException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -103,5 +105,59 @@ class CommonsExecCommandRunnerTest {
             RuntimeCommandException.class,
             () -> runner.run(Command.of(List.of("/no/such/tool", "x"), Map.of())));
     assertTrue(failure.getMessage().contains("/no/such/tool"), failure.getMessage());
+  }
+
+  @Test
+  void findsABareProgramNameOnTheChildsPath(@TempDir Path dir) throws Exception {
+    Path tool = dir.resolve("microrunner-test-tool");
+    Files.writeString(tool, "#!/bin/sh\necho found \"$0\"\n");
+    Files.setPosixFilePermissions(tool, PosixFilePermissions.fromString("rwxr-xr-x"));
+
+    Result result =
+        runner.run(
+            Command.of(List.of("microrunner-test-tool"), Map.of("PATH", dir + ":/usr/bin:/bin")));
+
+    assertEquals(List.of("found " + tool), result.stdout());
+  }
+
+  @Test
+  void aBareProgramNameNotOnTheChildsPathIsNotLaunched(@TempDir Path dir) {
+    RuntimeCommandException failure =
+        assertThrows(
+            RuntimeCommandException.class,
+            () ->
+                runner.start(
+                    Command.of(List.of("sh", "-c", "true"), Map.of("PATH", dir.toString()))));
+    assertTrue(failure.getMessage().contains("sh not found on PATH " + dir), failure.getMessage());
+  }
+
+  @Test
+  void keepsTheOutputAndGivesTheTailOfStderr() throws Exception {
+    Result result =
+        runner.run(
+            Command.of(
+                List.of(
+                    "/bin/sh",
+                    "-c",
+                    "echo one; echo \"$GREETING\"; i=0; while [ $i -lt 30 ]; do echo err$i >&2;"
+                        + " i=$((i+1)); done; exit 3"),
+                Map.of("GREETING", "two words")));
+
+    assertEquals(3, result.exitStatus());
+    assertEquals(List.of("one", "two words"), result.stdout());
+    List<String> tail = List.of(result.stderrTail().split("\n"));
+    assertEquals(Result.TAIL_LINES, tail.size());
+    assertEquals("err10", tail.get(0));
+    assertEquals("err29", tail.get(19));
+  }
+
+  @Test
+  void passesEachArgumentAsIs() throws Exception {
+    Result result =
+        runner.run(
+            Command.of(
+                List.of("/usr/bin/printf", "%s|", "a b", "\"q\"", "$x", "", "'*'"), Map.of()));
+
+    assertEquals(List.of("a b|\"q\"|$x||'*'|"), result.stdout());
   }
 }

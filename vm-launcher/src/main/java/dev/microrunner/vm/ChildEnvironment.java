@@ -1,4 +1,4 @@
-package dev.microrunner.vm.internal;
+package dev.microrunner.vm;
 
 import java.util.List;
 import java.util.Map;
@@ -6,9 +6,9 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * The environment of runtime tools and process-runtime VMs: an allow-list of this process's
- * variables plus explicit additions. Passing the parent's environment wholesale would hand
- * GITHUB_TOKEN, RUNNER_PAT and the like to podman, krunvm and the workload.
+ * The environment of every child process: an allow-list of this process's variables plus what the
+ * caller adds explicitly. Passing the parent's environment wholesale would hand GITHUB_TOKEN,
+ * RUNNER_PAT and the like to podman, krunvm, buildah and the workload.
  */
 public final class ChildEnvironment {
   private static final Set<String> NAMES =
@@ -18,6 +18,12 @@ public final class ChildEnvironment {
 
   private ChildEnvironment() {}
 
+  /** This process's allow-listed variables plus {@code additions}, which win. */
+  public static Map<String, String> of(Map<String, String> additions) {
+    return of(System.getenv(), additions);
+  }
+
+  /** {@code parent}'s allow-listed variables plus {@code additions}, which win. */
   public static Map<String, String> of(Map<String, String> parent, Map<String, String> additions) {
     Map<String, String> child = new TreeMap<>();
     parent.forEach(

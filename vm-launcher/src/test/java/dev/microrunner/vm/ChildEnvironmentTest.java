@@ -1,6 +1,7 @@
-package dev.microrunner.vm.internal;
+package dev.microrunner.vm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -31,5 +32,16 @@ class ChildEnvironmentTest {
             "CONTAINERS_STORAGE_CONF", "/etc/s.conf",
             "CONTAINERS_CONF", "/tmp/c.conf"),
         child);
+  }
+
+  @Test
+  void takesThisProcesssAllowListedVariables() {
+    Map<String, String> child = ChildEnvironment.of(Map.of("ADDED", "yes"));
+
+    assertEquals("yes", child.get("ADDED"));
+    assertEquals(System.getenv("PATH"), child.get("PATH"));
+    for (String name : child.keySet()) {
+      assertTrue(name.equals("ADDED") || ChildEnvironment.isAllowed(name), name);
+    }
   }
 }

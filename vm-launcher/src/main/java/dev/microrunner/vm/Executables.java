@@ -1,4 +1,4 @@
-package dev.microrunner.vm.internal;
+package dev.microrunner.vm;
 
 import java.io.File;
 import java.nio.file.Files;
@@ -7,18 +7,26 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Finds tools on the child's PATH. The JDK resolves a bare program name against this process's
- * PATH, not the child's, so tools are resolved here and started by absolute path.
+ * Finds programs on a child's PATH. The JDK resolves a bare program name against this process's
+ * PATH, not the child's, so programs are resolved here and started by absolute path.
  */
 public final class Executables {
+  /** Where a program is looked for when the environment has no PATH. */
+  public static final String DEFAULT_PATH =
+      "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
   private Executables() {}
 
+  /**
+   * The executable file {@code name} names: as is when it holds a slash, else the first one on
+   * {@code environment}'s PATH.
+   */
   public static Optional<Path> find(String name, Map<String, String> environment) {
     if (name.contains("/")) {
       Path path = Path.of(name);
       return Files.isExecutable(path) ? Optional.of(path) : Optional.empty();
     }
-    String path = environment.getOrDefault("PATH", "/usr/local/bin:/usr/bin:/bin");
+    String path = environment.getOrDefault("PATH", DEFAULT_PATH);
     for (String directory : path.split(File.pathSeparator)) {
       if (directory.isEmpty()) {
         continue;
