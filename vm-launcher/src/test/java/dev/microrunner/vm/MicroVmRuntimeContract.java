@@ -363,7 +363,7 @@ abstract class MicroVmRuntimeContract {
   void rejectsInvalidSpecsBeforeStartingAnything() throws Exception {
     IllegalArgumentException cpus =
         assertThrows(IllegalArgumentException.class, () -> shell(name("x"), "").cpus(0).build());
-    assertTrue(cpus.getMessage().contains("vCPUs must be positive"), cpus.getMessage());
+    assertTrue(cpus.getMessage().contains("cpus must be positive"), cpus.getMessage());
     IllegalArgumentException mount =
         assertThrows(
             IllegalArgumentException.class,
