@@ -26,7 +26,10 @@ public interface MicroVmRuntime extends AutoCloseable {
 
   /**
    * Removes a VM of this instance or an orphan, stopping it first when it runs. Idempotent: a VM
-   * that does not exist is not an error.
+   * that does not exist is not an error. Call it for every VM this runtime started once its end was
+   * seen (or {@link #close()} the runtime): an exit that is only awaited leaves what the runtime
+   * needs to clean up (krunvm's definition, the runtime's bookkeeping), so that seeing it costs
+   * nothing on a loop's way to its next VM.
    *
    * @throws VmException when the VM belongs to another live instance or host
    */

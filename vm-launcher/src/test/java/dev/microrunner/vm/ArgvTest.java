@@ -152,6 +152,36 @@ class ArgvTest {
   }
 
   @Test
+  void anExitThatIsOnlySeenRunsNoToolAndDeleteCleansUpOnce() throws Exception {
+    for (String name : List.of("krunvm", "podman+krun")) {
+      RecordingCommandRunner runner = new RecordingCommandRunner();
+      List<List<String>> afterStart;
+      int beforeClose;
+      try (MicroVmRuntime runtime = MicroVmRuntimes.create(name, options(runner))) {
+        VmHandle vm = runtime.start(spec().build(), ConsoleListener.IGNORE);
+        int started = runner.commands.size();
+
+        // What a runner loop does between one VM's exit and the next VM's start.
+        assertEquals(0, vm.awaitExit(java.time.Duration.ofSeconds(1)).orElseThrow());
+        assertFalse(vm.isRunning());
+        assertEquals(started, runner.commands.size(), name + ": " + runner.argvs());
+
+        // Then, in the background, and closing the runtime adds nothing.
+        runtime.delete(vm.name());
+        afterStart = runner.argvs().subList(started, runner.commands.size());
+        beforeClose = runner.commands.size();
+      }
+      assertEquals(beforeClose, runner.commands.size(), name + ": close cleaned up again");
+      List<List<String>> expected =
+          name.equals("krunvm")
+              ? List.of(List.of("krunvm", "delete", "GH-runner-001-3"))
+              // podman run --rm removed the container as it ended: no podman ps, no podman rm.
+              : List.of();
+      assertEquals(expected, afterStart, name);
+    }
+  }
+
+  @Test
   void krunvmWithoutEnvironmentStartsTheEntrypointDirectly() throws Exception {
     RecordingCommandRunner runner = new RecordingCommandRunner();
     try (MicroVmRuntime runtime = MicroVmRuntimes.create("krunvm", options(runner))) {

@@ -150,17 +150,17 @@ abstract class BaseRuntime implements MicroVmRuntime {
     return vm;
   }
 
-  /** Called by a VM's clean-up once its end has been seen. */
+  /** Called by a VM's clean-up once it was stopped, deleted or its runtime closed. */
   protected void untrack(RunningVm vm) {
     started.remove(vm);
   }
 
-  /** The VMs this object started whose end has not been seen yet. */
+  /** The VMs this object started that were not stopped or deleted yet. */
   protected Collection<RunningVm> started() {
     return started;
   }
 
-  /** The VM of that name this object started, until its end has been seen. */
+  /** The VM of that name this object started, until it was stopped or deleted. */
   protected Optional<RunningVm> started(String vmName) {
     return started.stream().filter(vm -> vm.name().equals(vmName)).findFirst();
   }
@@ -181,6 +181,8 @@ abstract class BaseRuntime implements MicroVmRuntime {
         } catch (VmException e) {
           LOG.warn("could not stop VM {}: {}", handle.name(), e.getMessage());
         }
+      } else {
+        handle.cleanUpOnce();
       }
     }
     started.clear();

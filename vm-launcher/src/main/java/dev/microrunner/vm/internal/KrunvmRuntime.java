@@ -258,10 +258,11 @@ public final class KrunvmRuntime extends BaseRuntime {
     }
     Optional<RunningVm> vm = started(vmName);
     if (vm.isPresent()) {
+      // Stopping it (at once, if it still runs) deletes its definition and record.
       vm.get().stop(Duration.ZERO);
-    } else {
-      entry.get().workload().ifPresent(ProcessTree::kill);
+      return;
     }
+    entry.get().workload().ifPresent(ProcessTree::kill);
     deleteDefinition(vmName);
     records.remove(vmName);
   }

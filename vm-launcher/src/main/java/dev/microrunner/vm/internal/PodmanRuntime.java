@@ -247,6 +247,13 @@ public final class PodmanRuntime extends BaseRuntime {
 
   @Override
   public void delete(String vmName) throws VmException {
+    Optional<RunningVm> own = started(vmName);
+    if (own.isPresent() && !own.get().isRunning() && !own.get().killed()) {
+      // `podman run --rm` removed the container as it ended: nothing to list or remove, which
+      // keeps a `podman ps` off the host while the loop starts the next VM.
+      own.get().cleanUpOnce();
+      return;
+    }
     List<Container> found = containers("name=^" + vmName.replace(".", "\\.") + "$");
     Optional<Container> container =
         found.stream().filter(c -> c.names().contains(vmName)).findFirst();

@@ -207,6 +207,7 @@ public final class ProcessRuntime extends BaseRuntime {
         }
       }
     }
+    started(vmName).ifPresent(RunningVm::cleanUpOnce);
   }
 
   private static List<WorkloadMarkers.Marked> markedProcesses(String vmName) {

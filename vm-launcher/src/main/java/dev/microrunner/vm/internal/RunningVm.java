@@ -19,7 +19,12 @@ final class RunningVm implements VmHandle {
     void stop(Running process, Duration grace) throws VmException, InterruptedException;
   }
 
-  /** Clean-up once the VM has ended (ownership record, bookkeeping); runs once. */
+  /**
+   * Removes what an ended VM left (a krunvm definition, an ownership record, the runtime's
+   * bookkeeping); runs once, when the VM is stopped or deleted or its runtime closes. Not when an
+   * exit is merely seen: that happens on a runner loop's path from one VM to the next, and the loop
+   * deletes the VM in the background.
+   */
   @FunctionalInterface
   interface Cleanup {
     void ended(RunningVm vm) throws VmException;
@@ -33,6 +38,7 @@ final class RunningVm implements VmHandle {
   private final Stopper stopper;
   private final Cleanup cleanup;
   private final AtomicBoolean cleanedUp = new AtomicBoolean();
+  private volatile boolean killed;
 
   RunningVm(String name, Running process, Stopper stopper, Cleanup cleanup) {
     this.name = name;
@@ -53,20 +59,17 @@ final class RunningVm implements VmHandle {
 
   @Override
   public Optional<Integer> awaitExit(Duration timeout) throws InterruptedException {
-    Optional<Integer> status = process.awaitExit(timeout);
-    if (status.isPresent()) {
-      cleanUpOnce();
-    }
-    return status;
+    return process.awaitExit(timeout);
   }
 
   @Override
   public Optional<Integer> exitStatus() {
-    Optional<Integer> status = process.exitStatus();
-    if (status.isPresent()) {
-      cleanUpOnce();
-    }
-    return status;
+    return process.exitStatus();
+  }
+
+  /** Whether the attached process had to be killed, so that it could not clean up after itself. */
+  boolean killed() {
+    return killed;
   }
 
   @Override
@@ -75,6 +78,7 @@ final class RunningVm implements VmHandle {
       if (process.exitStatus().isEmpty()) {
         stopper.stop(process, grace);
         if (process.awaitExit(AFTER_FORCE).isEmpty()) {
+          killed = true;
           process.kill();
           if (process.awaitExit(AFTER_FORCE).isEmpty()) {
             throw new VmException("VM " + name + " did not end after it was killed");
@@ -93,7 +97,8 @@ final class RunningVm implements VmHandle {
     return exitStatus().isEmpty();
   }
 
-  private void cleanUpOnce() {
+  /** Runs the clean-up unless it ran already. */
+  void cleanUpOnce() {
     if (cleanedUp.compareAndSet(false, true)) {
       try {
         cleanup.ended(this);
