@@ -41,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * <p>Secrets go to the one child that needs them through its environment ({@code
  * ACTIONS_RUNNER_INPUT_JITCONFIG} for {@code run.sh}, {@code ACTIONS_RUNNER_INPUT_TOKEN} for {@code
  * config.sh}), never through argv. Children run through vm-launcher's {@link CommandRunner}; their
- * output goes to this process's stdout and stderr (the VM console) line by line.
+ * output and errors go to this process's stdout (the VM console) line by line.
  */
 public final class Agent {
 
@@ -60,7 +60,6 @@ public final class Agent {
   private final String currentUser;
   private final Path dockerSocket;
   private final PrintStream stdout;
-  private final PrintStream stderr;
   private final Object lock = new Object();
   private GuestHandshake handshake;
   private LoopSecret secret;
@@ -85,7 +84,6 @@ public final class Agent {
     this.currentUser = currentUser;
     this.dockerSocket = socket;
     this.stdout = console(System.out);
-    this.stderr = console(System.err);
   }
 
   /** An agent for this process: its environment and user. */
@@ -466,7 +464,7 @@ public final class Agent {
       throws AgentException {
     Command command =
         Command.of(argv, ChildEnvironment.of(environment, additions))
-            .withOutput(stdout::println, stderr::println);
+            .withOutput(stdout::println, stdout::println);
     try {
       return COMMANDS.start(directory.map(command::withWorkingDirectory).orElse(command));
     } catch (VmException e) {

@@ -103,7 +103,9 @@ class CommandLineIT {
             "0");
 
     assertEquals(ExitCodes.USAGE, run.status(), run.output());
-    assertTrue(run.output().contains("vCPUs (-c)"), run.output());
+    assertTrue(
+        run.output().contains("microrunner runner: invalid -c/--cpus: must be positive, not 0"),
+        run.output());
     assertFalse(run.output().contains("\tat "), "stack trace without --stacktrace");
   }
 

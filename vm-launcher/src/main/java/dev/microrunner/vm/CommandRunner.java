@@ -30,7 +30,9 @@ public interface CommandRunner {
   Result run(Command command) throws VmException;
 
   /**
-   * Starts a command and returns at once; its output goes to the command's line sinks.
+   * Starts a command and returns at once. A started command is a console (a VM, a runner): its
+   * standard error joins its standard output, and the lines go to the command's stdout sink in the
+   * order they were written.
    *
    * @throws VmException when the process cannot be launched at all
    */
@@ -135,6 +137,14 @@ public interface CommandRunner {
 
     Optional<Integer> exitStatus();
 
+    /**
+     * Waits up to {@code timeout} for the process itself to end, not for its output; whether it
+     * did. Fakes without a process may leave it to {@link #awaitExit(Duration)}.
+     */
+    default boolean awaitEnd(Duration timeout) throws InterruptedException {
+      return awaitExit(timeout).isPresent();
+    }
+
     /** Kills the process (SIGKILL) without touching its children. */
     void kill();
 
@@ -157,7 +167,7 @@ public interface CommandRunner {
       }
       List<ProcessHandle> tree = ProcessTree.of(top.get());
       top.get().destroy();
-      boolean ended = ProcessTree.awaitEnd(top.get(), grace);
+      boolean ended = awaitEnd(grace);
       tree.addAll(ProcessTree.of(top.get()));
       ProcessTree.kill(tree);
       return ended;

@@ -38,7 +38,10 @@ import org.apache.commons.exec.StreamPumper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** {@link CommandRunner} over Apache Commons Exec. */
+/**
+ * {@link CommandRunner}: commands run to completion over Apache Commons Exec (separate output and
+ * error, timeouts); started commands, which are consoles, over {@link ConsoleProcess}.
+ */
 public final class CommonsExecCommandRunner implements CommandRunner {
   private static final Logger LOG = LoggerFactory.getLogger(CommonsExecCommandRunner.class);
 
@@ -99,20 +102,10 @@ public final class CommonsExecCommandRunner implements CommandRunner {
     return new Result(started.resultHandler.getExitValue(), stdout, stderr);
   }
 
+  /** Over {@link ConsoleProcess}: standard error joins standard output, read by one thread. */
   @Override
   public Running start(Command command) throws VmException {
-    Started started = launch(command);
-    Process process;
-    try {
-      process = started.process.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new VmException("interrupted while starting " + command.argv().get(0), e);
-    } catch (ExecutionException e) {
-      throw new RuntimeCommandException(
-          "could not launch", command.argv(), null, String.valueOf(e.getCause().getMessage()));
-    }
-    return new ProcessRunning(process, started.resultHandler);
+    return ConsoleProcess.start(command, program(command), THREADS);
   }
 
   private static Started launch(Command command) throws VmException {

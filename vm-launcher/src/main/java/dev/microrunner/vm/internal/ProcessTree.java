@@ -1,12 +1,8 @@
 package dev.microrunner.vm.internal;
 
 import dev.microrunner.vm.CommandRunner;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 
 /**
@@ -31,18 +27,5 @@ public final class ProcessTree {
   /** SIGKILL to each of {@code processes} that is still alive. */
   public static void kill(List<ProcessHandle> processes) {
     processes.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
-  }
-
-  /** Up to {@code timeout} for {@code process} to end; whether it did. */
-  public static boolean awaitEnd(ProcessHandle process, Duration timeout)
-      throws InterruptedException {
-    try {
-      process.onExit().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-      return true;
-    } catch (TimeoutException e) {
-      return false;
-    } catch (ExecutionException e) {
-      throw new IllegalStateException("waiting for process " + process.pid(), e.getCause());
-    }
   }
 }

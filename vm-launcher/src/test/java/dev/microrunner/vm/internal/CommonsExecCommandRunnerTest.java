@@ -67,10 +67,34 @@ class CommonsExecCommandRunnerTest {
                 .withOutput(out::add, err::add));
 
     assertEquals(0, running.awaitExit(Duration.ofSeconds(30)).orElseThrow());
-    assertEquals(3001, out.size());
-    assertEquals("o2999", out.get(2999));
-    assertEquals("unterminated", out.get(3000));
-    assertEquals(3000, err.size());
+    // A started command is a console: standard error joins standard output, in order.
+    assertEquals(6001, out.size());
+    assertEquals(List.of("o0", "e0", "o1", "e1"), out.subList(0, 4));
+    assertEquals("e2999", out.get(5999));
+    assertEquals("unterminated", out.get(6000));
+    assertEquals(List.of(), err);
+  }
+
+  @Test
+  void anOrphanHoldingTheOutputOpenDelaysTheExitByTheDrainTimeOnly() throws Exception {
+    List<String> out = new CopyOnWriteArrayList<>();
+    Running running =
+        runner.start(
+            Command.of(
+                    List.of("/bin/sh", "-c", "sleep 30 & echo $!; echo leaving; exit 3"), Map.of())
+                .withOutput(out::add, out::add));
+    try {
+      long start = System.nanoTime();
+      assertTrue(running.awaitEnd(Duration.ofSeconds(30)), "the shell itself ended");
+      assertEquals(3, running.awaitExit(Duration.ofSeconds(30)).orElseThrow());
+      Duration took = Duration.ofNanos(System.nanoTime() - start);
+      assertTrue(
+          took.compareTo(ConsoleProcess.DRAIN.plusSeconds(5)) < 0,
+          "took " + took + " while the orphan holds the pipe for 30 s");
+      assertEquals("leaving", out.get(1));
+    } finally {
+      ProcessHandle.of(Long.parseLong(out.get(0))).ifPresent(ProcessHandle::destroyForcibly);
+    }
   }
 
   @Test
