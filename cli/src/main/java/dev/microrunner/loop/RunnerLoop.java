@@ -90,6 +90,7 @@ public final class RunnerLoop {
   private final Shared shared;
   private final CountDownLatch stopSignal = new CountDownLatch(1);
   private final List<CompletableFuture<Void>> removals = new ArrayList<>();
+  private final List<Runnable> pendingRemovals = new ArrayList<>();
   private final Deque<CompletableFuture<Registration>> prepared = new ArrayDeque<>();
   private int prefetchDepth = 1;
   private volatile long registrationNanos;
@@ -158,6 +159,7 @@ public final class RunnerLoop {
       reason = EndReason.FAILED;
       failure = Optional.of(e);
     }
+    startRemovals();
     prepared.forEach(this::discard);
     prepared.clear();
     awaitRemovals();
@@ -320,6 +322,7 @@ public final class RunnerLoop {
   }
 
   private void backOff(String why) throws InterruptedException {
+    startRemovals();
     failuresInARow++;
     Duration delay = config.backoff().delay(failuresInARow);
     // The reason quotes GitHub's and the guest's messages; events promise no secret.
@@ -334,11 +337,22 @@ public final class RunnerLoop {
     time.await(stopSignal, delay);
   }
 
-  /** Off the critical path: removes the VM (idempotent) and the registration if still there. */
+  /**
+   * Removes the VM (idempotent) and the registration if still there, in the background once the
+   * next VM has started ({@link #startRemovals()}): their runtime and GitHub calls would otherwise
+   * compete with that start for the host's CPUs.
+   */
   private void removeInBackground(Registration registration, Optional<String> vmName) {
+    pendingRemovals.add(() -> removeRegistration(registration, vmName));
+  }
+
+  /** Hands the pending removals to the background. */
+  private void startRemovals() {
     removals.removeIf(CompletableFuture::isDone); // a loop may run for months
-    removals.add(
-        CompletableFuture.runAsync(() -> removeRegistration(registration, vmName), background));
+    for (Runnable removal : pendingRemovals) {
+      removals.add(CompletableFuture.runAsync(removal, background));
+    }
+    pendingRemovals.clear();
   }
 
   private void removeRegistration(Registration registration, Optional<String> vmName) {
@@ -432,6 +446,7 @@ public final class RunnerLoop {
         return;
       }
       emit(new VmStarted(loop, id, handle.name(), time.now(), time.nanoTime()));
+      startRemovals();
       try {
         prepareAhead();
         Optional<Integer> exit = awaitRegistration(handle);
