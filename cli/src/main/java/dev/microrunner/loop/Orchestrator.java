@@ -33,8 +33,9 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
@@ -57,6 +58,8 @@ import org.slf4j.LoggerFactory;
 public final class Orchestrator {
 
   private static final Logger LOG = LoggerFactory.getLogger(Orchestrator.class);
+
+  private static final int BACKGROUND_THREADS = 32;
 
   /**
    * How the loops ended.
@@ -165,7 +168,7 @@ public final class Orchestrator {
                     config.runner().scope(),
                     config.runner().credentials())
                 .build();
-    ExecutorService background = Executors.newCachedThreadPool(daemonThreads("microrunner-bg-"));
+    ExecutorService background = backgroundThreads();
     try {
       recoverFromCrash(runtime, github);
       pullOnce(runtime);
@@ -449,6 +452,24 @@ public final class Orchestrator {
     } catch (IOException e) {
       LOG.warn("Could not delete {}: {}", root, e.getMessage());
     }
+  }
+
+  /**
+   * The loops' work off their paths: registrations prepared ahead, VMs and registrations removed.
+   * Bounded, since each task mostly waits for GitHub: fifty loops held forty threads' stacks in
+   * memory with an unbounded pool, and a few threads keep the queue moving. Idle ones end.
+   */
+  private static ExecutorService backgroundThreads() {
+    ThreadPoolExecutor threads =
+        new ThreadPoolExecutor(
+            BACKGROUND_THREADS,
+            BACKGROUND_THREADS,
+            30,
+            TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(),
+            daemonThreads("microrunner-bg-"));
+    threads.allowCoreThreadTimeOut(true);
+    return threads;
   }
 
   static ThreadFactory daemonThreads(String prefix) {
