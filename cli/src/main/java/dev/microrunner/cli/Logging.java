@@ -40,7 +40,24 @@ final class Logging {
     stackTraces = showStackTraces || verbosity >= 3;
     LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
     context.reset();
+    Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    root.setLevel(verbosity >= 2 ? Level.DEBUG : Level.INFO);
+    root.addAppender(appender(context, file, redactor));
+    Level own = verbosity >= 2 ? Level.TRACE : verbosity == 1 ? Level.DEBUG : Level.INFO;
+    context.getLogger("dev.microrunner").setLevel(own);
+    // The JDK's HTTP client logs request details at debug; they are never needed here.
+    context.getLogger("jdk.internal.httpclient").setLevel(Level.INFO);
+  }
 
+  /** Warnings and errors on stderr: what holds until {@link #configure} ran. */
+  static void configureStartup(LoggerContext context) {
+    Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    root.setLevel(Level.WARN);
+    root.addAppender(appender(context, Optional.empty(), new Redactor()));
+  }
+
+  private static OutputStreamAppender<ILoggingEvent> appender(
+      LoggerContext context, Optional<Path> file, Redactor redactor) {
     PatternLayout layout = new PatternLayout();
     layout.setContext(context);
     layout.getInstanceConverterMap().put("rmsg", () -> new RedactingMessageConverter(redactor));
@@ -71,14 +88,7 @@ final class Logging {
     appender.setName("main");
     appender.setEncoder(encoder);
     appender.start();
-
-    Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-    root.setLevel(verbosity >= 2 ? Level.DEBUG : Level.INFO);
-    root.addAppender(appender);
-    Level own = verbosity >= 2 ? Level.TRACE : verbosity == 1 ? Level.DEBUG : Level.INFO;
-    context.getLogger("dev.microrunner").setLevel(own);
-    // The JDK's HTTP client logs request details at debug; they are never needed here.
-    context.getLogger("jdk.internal.httpclient").setLevel(Level.INFO);
+    return appender;
   }
 
   /** Shows only errors from these loggers, for commands whose own output tells the story. */
