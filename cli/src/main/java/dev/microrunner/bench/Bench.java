@@ -17,8 +17,13 @@ import dev.microrunner.loop.Orchestrator;
 import dev.microrunner.loop.OrchestratorConfig;
 import dev.microrunner.loop.Redactor;
 import dev.microrunner.loop.RunnerConfig;
+import dev.microrunner.vm.ChildEnvironment;
+import dev.microrunner.vm.CommandRunner;
+import dev.microrunner.vm.CommandRunner.Command;
+import dev.microrunner.vm.CommandRunner.Running;
 import dev.microrunner.vm.MicroVmRuntimes;
 import dev.microrunner.vm.Mount;
+import dev.microrunner.vm.VmException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -26,12 +31,14 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -47,6 +54,7 @@ import java.util.stream.Stream;
 public final class Bench {
 
   private static final String GUEST_DIR = "/opt/microrunner-bench";
+  private static final CommandRunner COMMANDS = CommandRunner.commonsExec();
   private static final String PRINCIPAL = "bench/hello";
 
   /**
@@ -61,6 +69,9 @@ public final class Bench {
    * @param memoryLoops loops of the memory row
    * @param stopLoops busy loops of the stop row
    * @param grace the grace period of the stop row
+   * @param standIn the directory of a stand-in podman that logs its calls, for the host gap seen
+   *     from outside; that row is left out without it
+   * @param standInRunners VMs of each loop in that row
    */
   public record Options(
       String runtime,
@@ -71,7 +82,9 @@ public final class Bench {
       Duration latencyGuestTime,
       int memoryLoops,
       int stopLoops,
-      Duration grace) {
+      Duration grace,
+      Optional<Path> standIn,
+      int standInRunners) {
     public Options {
       if (!MicroVmRuntimes.names().contains(runtime)) {
         throw new IllegalArgumentException(
@@ -80,9 +93,14 @@ public final class Bench {
                 + "'; valid runtimes: "
                 + String.join(", ", MicroVmRuntimes.names()));
       }
-      if (runs < 1 || iterations < 2 || memoryLoops < 1 || stopLoops < 1) {
+      if (runs < 1 || iterations < 2 || memoryLoops < 1 || stopLoops < 1 || standInRunners < 2) {
         throw new IllegalArgumentException(
-            "--runs, --memory-loops and --stop-loops must be at least 1, --iterations at least 2");
+            "--runs, --memory-loops and --stop-loops must be at least 1, --iterations and"
+                + " --stand-in-runners at least 2");
+      }
+      if (standIn.isPresent() && !Files.isExecutable(standIn.get().resolve("podman"))) {
+        throw new IllegalArgumentException(
+            "--stand-in: " + standIn.get() + " holds no executable podman");
       }
     }
   }
@@ -122,6 +140,12 @@ public final class Bench {
       results.add(startUp());
       results.add(gap(Duration.ZERO));
       results.add(gap(options.latency()));
+      if (options.standIn().isPresent()) {
+        step("host gap seen from outside on %s", options.standIn().get());
+        results.add(
+            new StandInGap(options.standIn().get(), options.standInRunners(), work.path())
+                .measure(sim.apiUrl(), PRINCIPAL, tokenFile));
+      }
       results.add(memory());
       results.add(stop());
       return results;
@@ -197,23 +221,27 @@ public final class Bench {
       sim.clearFaults();
     }
     long median = median(gaps);
+    long p90 = percentile(gaps, 90);
+    // With slow GitHub the tail is what the prefetch has to keep short: its 90th percentile.
+    long measured = slow ? p90 : median;
     long target = TimeUnit.MILLISECONDS.toNanos(slow ? 25 : 12);
     return new BenchResult(
         slow
-            ? "same, every GitHub call taking " + latency.toMillis() + " ms"
+            ? "90th percentile of the same, every GitHub call taking " + latency.toMillis() + " ms"
             : "median host gap, one VM's exit to the next VM's start",
-        millis(median),
+        millis(measured),
         slow ? "<= 25 ms" : "<= 12 ms",
         slow ? "not measured" : "25 ms",
-        median <= target,
+        measured <= target,
         String.format(
             Locale.ROOT,
-            "VM_EXITED to the next VM_STARTED in one loop; %d runs of %d runners, median of the %d"
-                + " gaps (90th percentile %s)%s.",
+            "VmExited to the next VmStarted in one loop; %d runs of %d runners, %d gaps: median %s,"
+                + " 90th percentile %s%s.",
             options.runs(),
             options.iterations(),
             gaps.size(),
-            millis(percentile(gaps, 90)),
+            millis(median),
+            millis(p90),
             !slow
                 ? ""
                 : options.latencyGuestTime().isZero()
@@ -320,13 +348,15 @@ public final class Bench {
       return new BenchResult(
           "orchestrator memory (RSS) with " + options.memoryLoops() + " loops",
           mib + " MB",
-          "<= 200 MB",
+          "<= 100 MB",
           "not measured",
-          mib <= 200,
-          "VmRSS of `java -jar microrunner.jar orchestrator -n "
+          mib <= 100,
+          "VmRSS of `microrunner orchestrator -n "
               + options.memoryLoops()
-              + "` (default JVM options) once every loop's runner registered and its guest is"
-              + " busy; the largest of 10 samples over 2 s.");
+              + "` with the launcher's JVM options ("
+              + String.join(" ", SelfLaunch.LAUNCHER_JVM_FLAGS)
+              + ") once every loop's runner registered and its guest is busy; the largest of 10"
+              + " samples over 2 s.");
     }
   }
 
@@ -337,13 +367,14 @@ public final class Bench {
       List<ProcessHandle> processes = child.process.descendants().toList();
       long start = System.nanoTime();
       child.process.destroy(); // SIGTERM
-      boolean ended = child.process.waitFor(options.grace().toSeconds() + 60, TimeUnit.SECONDS);
+      Optional<Integer> exit = child.running.awaitExit(options.grace().plusSeconds(60));
+      boolean ended = exit.isPresent();
       long elapsed = System.nanoTime() - start;
       long aliveAtExit = processes.stream().filter(ProcessHandle::isAlive).count();
       long left = survivors(processes);
       boolean directoryLeft = Files.exists(child.baseDirectory, LinkOption.NOFOLLOW_LINKS);
       int registrations = sim.state().runners().size();
-      int status = ended ? child.process.exitValue() : -1;
+      int status = exit.orElse(-1);
       boolean pass =
           ended
               && status == 0
@@ -390,19 +421,23 @@ public final class Bench {
 
   /** {@code microrunner orchestrator} with busy guests, run as a child process. */
   private static final class Child implements AutoCloseable {
-    final Process process;
+    private static final int TAIL_LINES = 5;
+
+    final Running running;
+    final ProcessHandle process;
     final Path baseDirectory;
-    final Path output;
+    final Deque<String> output;
     final int loops;
 
-    private Child(Process process, Path baseDirectory, Path output, int loops) {
-      this.process = process;
+    private Child(Running running, Path baseDirectory, Deque<String> output, int loops) {
+      this.running = running;
+      this.process = running.process().orElseThrow();
       this.baseDirectory = baseDirectory;
       this.output = output;
       this.loops = loops;
     }
 
-    static Child start(Bench bench, String name, int loops) throws IOException {
+    static Child start(Bench bench, String name, int loops) throws IOException, VmException {
       Path base = bench.work.resolve("base-" + name);
       List<String> arguments =
           new ArrayList<>(
@@ -439,29 +474,38 @@ public final class Bench {
                 "-M",
                 bench.work.resolve("guests") + ":" + GUEST_DIR + ":ro"));
       }
-      ProcessBuilder builder = new ProcessBuilder(SelfLaunch.command(List.of(), arguments));
-      builder.environment().remove("RUNNER_PAT");
-      builder.redirectErrorStream(true);
-      Path output = bench.work.resolve(name + ".out");
-      builder.redirectOutput(output.toFile());
-      return new Child(builder.start(), base, output, loops);
+      Deque<String> output = new ConcurrentLinkedDeque<>();
+      Running running =
+          COMMANDS.start(
+              Command.of(
+                      SelfLaunch.command(SelfLaunch.LAUNCHER_JVM_FLAGS, arguments),
+                      ChildEnvironment.of(Map.of()))
+                  .withOutput(line -> keepTail(output, line), line -> keepTail(output, line)));
+      return new Child(running, base, output, loops);
+    }
+
+    private static void keepTail(Deque<String> output, String line) {
+      output.addLast(line);
+      while (output.size() > TAIL_LINES) {
+        output.pollFirst();
+      }
     }
 
     void awaitRegistered() throws IOException, InterruptedException {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
       while (registered() < loops) {
-        if (!process.isAlive()) {
+        Optional<Integer> exit = running.awaitExit(Duration.ofMillis(50));
+        if (exit.isPresent()) {
           throw new IOException(
               "the orchestrator ended early with status "
-                  + process.exitValue()
+                  + exit.get()
                   + ": "
-                  + tail(output));
+                  + String.join("\n", output));
         }
         if (System.nanoTime() - deadline > 0) {
           throw new IOException(
               "only " + registered() + " of " + loops + " loops registered within 120 s");
         }
-        TimeUnit.MILLISECONDS.sleep(50);
       }
     }
 
@@ -476,11 +520,6 @@ public final class Bench {
       }
     }
 
-    private static String tail(Path file) throws IOException {
-      List<String> lines = Files.readAllLines(file);
-      return String.join("\n", lines.subList(Math.max(0, lines.size() - 5), lines.size()));
-    }
-
     long rssKib() throws IOException {
       for (String line : Files.readAllLines(Path.of("/proc", process.pid() + "", "status"))) {
         if (line.startsWith("VmRSS:")) {
@@ -492,14 +531,13 @@ public final class Bench {
 
     void terminate() throws InterruptedException {
       process.destroy();
-      process.waitFor(120, TimeUnit.SECONDS);
+      running.awaitExit(Duration.ofSeconds(120));
     }
 
     @Override
-    public void close() {
+    public void close() throws InterruptedException {
       if (process.isAlive()) {
-        process.descendants().forEach(ProcessHandle::destroyForcibly);
-        process.destroyForcibly();
+        running.terminate(Duration.ZERO);
       }
     }
   }

@@ -2,8 +2,10 @@ package dev.microrunner.cli;
 
 import dev.microrunner.bench.Bench;
 import dev.microrunner.bench.BenchResult;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -93,6 +95,21 @@ public final class BenchCommand implements Callable<Integer> {
       description = "Grace period of the SIGTERM measurement (default ${DEFAULT-VALUE}).")
   long grace;
 
+  @Option(
+      names = "--stand-in",
+      paramLabel = "DIR",
+      description =
+          "A stand-in podman that logs its calls with timestamps (e.g. fake-podman): also measure"
+              + " the host gap from outside, against a bare shell loop on the same stand-in.")
+  Path standIn;
+
+  @Option(
+      names = "--stand-in-runners",
+      paramLabel = "N",
+      defaultValue = "100",
+      description = "VMs of each loop on the stand-in (default ${DEFAULT-VALUE}).")
+  int standInRunners;
+
   @Mixin LoggingOptions logging = new LoggingOptions();
 
   @Spec CommandSpec spec;
@@ -114,7 +131,9 @@ public final class BenchCommand implements Callable<Integer> {
             Duration.ofMillis(latencyGuest),
             memoryLoops,
             stopLoops,
-            Duration.ofSeconds(grace));
+            Duration.ofSeconds(grace),
+            Optional.ofNullable(standIn),
+            standInRunners);
     List<BenchResult> results =
         new Bench(options, spec.commandLine().getErr(), logging.redactor()).run();
     BenchResult.printTable(results, spec.commandLine().getOut());

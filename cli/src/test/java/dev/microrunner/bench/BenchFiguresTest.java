@@ -5,11 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.microrunner.handshake.RunnerId;
 import dev.microrunner.loop.LoopEvent;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class BenchFiguresTest {
 
@@ -30,6 +33,27 @@ class BenchFiguresTest {
                 1, LoopEvent.EndReason.COMPLETED, 2, Optional.empty(), Instant.EPOCH, 2_100));
 
     assertEquals(List.of(300L), Bench.gaps(events));
+  }
+
+  @Test
+  void theStandInsGapRunsFromAGuestsExitToTheNextRunInTheCallLog(@TempDir Path dir)
+      throws Exception {
+    Path log = dir.resolve("calls.log");
+    Files.writeString(
+        log,
+        String.join(
+            "\n",
+            "1796041006.100000 11 ps --all --filter label=x",
+            "1796041006.200000 12 run --runtime krun --rm --name a-1 img /agent",
+            "1796041006.250000 12 exit a-1",
+            "1796041006.254100 13 run --runtime krun --rm --name a-2 img /agent",
+            "1796041006.260000 14 ps --all --filter name=a-1",
+            "1796041006.300000 13 exit a-2",
+            "1796041006.3035 15 krunvm start a-3 /agent",
+            "1796041006.400000 15 exit a-3",
+            ""));
+
+    assertEquals(List.of(4_100_000L, 3_500_000L), StandInCallLog.gaps(log));
   }
 
   @Test
@@ -57,7 +81,9 @@ class BenchFiguresTest {
                     java.time.Duration.ZERO,
                     1,
                     1,
-                    java.time.Duration.ZERO));
+                    java.time.Duration.ZERO,
+                    Optional.empty(),
+                    100));
     assertEquals(
         "-R/--runtime: unknown runtime 'nope'; valid runtimes: podman+krun, krunvm, podman+crun,"
             + " podman+runc, process",

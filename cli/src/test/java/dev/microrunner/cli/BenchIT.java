@@ -22,6 +22,15 @@ class BenchIT {
 
   @Test
   void measuresEveryRowAndLeavesNothingBehind() throws Exception {
+    Path standIn = Files.createDirectories(output.resolve("stand-in"));
+    Path podman = standIn.resolve("podman");
+    try (var script = BenchIT.class.getResourceAsStream("/stand-in/podman")) {
+      Files.copy(script, podman);
+    }
+    podman.toFile().setExecutable(true);
+    // The OCI runtime podman+krun needs beside podman; the stand-in never calls it.
+    Path krun = Files.writeString(standIn.resolve("krun"), "#!/bin/sh\nexit 0\n");
+    krun.toFile().setExecutable(true);
     Process bench =
         BuiltJar.start(
             tmp,
@@ -36,7 +45,11 @@ class BenchIT {
             "--stop-loops",
             "2",
             "--grace",
-            "1");
+            "1",
+            "--stand-in",
+            standIn.toString(),
+            "--stand-in-runners",
+            "5");
     try (BuiltJar.Descendants descendants = new BuiltJar.Descendants(bench)) {
       assertTrue(bench.waitFor(5, TimeUnit.MINUTES), "bench did not end");
       String stdout = Files.readString(output.resolve("stdout"));
@@ -44,14 +57,17 @@ class BenchIT {
       assertTrue(List.of(0, 1).contains(bench.exitValue()), stdout + stderr);
       List<String> lines = stdout.lines().toList();
       assertEquals("metric", lines.get(0).split(" \\| ")[0].strip());
-      List<String> rows = lines.subList(1, 6);
+      List<String> rows = lines.subList(1, 7);
       for (String row : rows) {
         String[] cells = row.split(" \\| ");
         assertEquals(5, cells.length, row);
-        assertTrue(cells[1].strip().matches("[0-9.]+ (s|ms|MB)"), row);
+        assertTrue(cells[1].strip().matches("[0-9.]+ (s|ms|MB)( vs [0-9.]+ ms)?"), row);
         assertTrue(List.of("pass", "FAIL").contains(cells[4].strip()), row);
       }
-      assertTrue(rows.get(4).startsWith("SIGTERM to exit, 2 busy loops"), rows.get(4));
+      assertTrue(
+          rows.get(3).startsWith("host gap seen from outside, against a bare loop"), rows.get(3));
+      assertTrue(stdout.contains("median of 4 gaps for `microrunner orchestrator"), stdout);
+      assertTrue(rows.get(5).startsWith("SIGTERM to exit, 2 busy loops"), rows.get(5));
       assertTrue(
           java.util.regex.Pattern.compile(
                   "exit status 0; 0 of 4 guest processes left \\([0-9] were still exiting .*\\);"

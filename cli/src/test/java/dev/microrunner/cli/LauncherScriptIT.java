@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.microrunner.cli.demo.SelfLaunch;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -136,6 +137,29 @@ class LauncherScriptIT {
     assertEquals(0, result.status, result.toString());
     assertEquals("", result.stderr);
     assertFalse(Files.exists(mvnCalls), "built although the jar was up to date");
+  }
+
+  @Test
+  void givesTheJvmTheOptionsTheBenchMeasuresUnlessTold() throws Exception {
+    Files.createDirectories(jar.getParent());
+    Files.copy(BuiltJar.jar(), jar, StandardCopyOption.REPLACE_EXISTING);
+    Path javaHome = elsewhere.resolve("jdk");
+    Path java = Files.createDirectories(javaHome.resolve("bin")).resolve("java");
+    Files.writeString(java, "#!/bin/sh\nprintf '%s\\n' \"$@\"\n");
+    java.toFile().setExecutable(true);
+
+    Result defaults = launch(Map.of("JAVA_HOME", javaHome.toString()), "bench");
+    List<String> expected = new java.util.ArrayList<>(SelfLaunch.LAUNCHER_JVM_FLAGS);
+    expected.addAll(List.of("-jar", jar.toRealPath().toString(), "bench"));
+    assertEquals(expected, defaults.stdout.lines().toList(), defaults.toString());
+
+    Result told =
+        launch(
+            Map.of("JAVA_HOME", javaHome.toString(), "MICRORUNNER_JAVA_OPTS", "-Xmx1g -Dx=y"),
+            "bench");
+    assertEquals(
+        List.of("-Xmx1g", "-Dx=y", "-jar", jar.toRealPath().toString(), "bench"),
+        told.stdout.lines().toList());
   }
 
   private record Result(int status, String stdout, String stderr) {}

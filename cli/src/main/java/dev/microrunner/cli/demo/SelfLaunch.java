@@ -15,6 +15,15 @@ import java.util.List;
  */
 public final class SelfLaunch {
 
+  /**
+   * The JVM options the {@code microrunner} launcher gives an orchestrator by default: serial GC,
+   * C1 only and a heap that starts small. An orchestrator mostly waits; with these it holds 50
+   * loops in under 100 MB (docs/benchmarks.md). LauncherScriptIT checks that the launcher uses
+   * these.
+   */
+  public static final List<String> LAUNCHER_JVM_FLAGS =
+      List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xms8m", "-Xmn4m");
+
   /** Flags for short-lived helper JVMs (agent, simulated runner): fast start-up, small heap. */
   public static final List<String> SMALL_JVM_FLAGS =
       List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto");
