@@ -106,8 +106,10 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(
       names = "--stand-in-runners",
       paramLabel = "N",
-      defaultValue = "100",
-      description = "VMs of each loop on the stand-in (default ${DEFAULT-VALUE}).")
+      defaultValue = "200",
+      description =
+          "VMs of each loop on the stand-in; enough that the first, slower ones weigh little"
+              + " (default ${DEFAULT-VALUE}).")
   int standInRunners;
 
   @Mixin LoggingOptions logging = new LoggingOptions();
