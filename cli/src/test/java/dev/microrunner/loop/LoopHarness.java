@@ -49,8 +49,13 @@ final class LoopHarness implements AutoCloseable {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     String classpath = System.getProperty("java.class.path");
     Path distribution = work.resolve("actions-runner");
+    // The simulated runner's JVMs start small and fast, as the agent's do.
+    Path smallJava =
+        script(
+            work.resolve("java"),
+            "exec '" + java + "' -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \"$@\"");
     SimulatedRunnerDistribution.write(
-        distribution, java, classpath, SimulatedRunnerMain.class.getName());
+        distribution, smallJava.toString(), classpath, SimulatedRunnerMain.class.getName());
     Path agent =
         script(
             work.resolve("agent"),
