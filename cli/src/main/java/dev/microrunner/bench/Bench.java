@@ -531,13 +531,17 @@ public final class Bench {
 
     void terminate() throws InterruptedException {
       process.destroy();
-      running.awaitExit(Duration.ofSeconds(120));
+      running.awaitExit(Duration.ofMinutes(2));
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
       if (process.isAlive()) {
-        running.terminate(Duration.ZERO);
+        try {
+          running.terminate(Duration.ZERO);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
       }
     }
   }

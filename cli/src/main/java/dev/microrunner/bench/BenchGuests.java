@@ -22,21 +22,20 @@ final class BenchGuests {
   static final String BUSY = "busy-guest";
 
   private static final String ARGUMENTS =
-      String.join(
-          "\n",
-          "env_file=''",
-          "token_file=''",
-          "while [ $# -gt 0 ]; do",
-          "  case $1 in",
-          "    -E) env_file=$2; shift 2 ;;",
-          "    -k) token_file=$2; shift 2 ;;",
-          "    *) shift ;;",
-          "  esac",
-          "done",
-          "[ -n \"$env_file\" ] && [ -n \"$token_file\" ] || { echo 'need -E and -k' >&2; exit 2; }",
-          "rm -f \"$env_file\"",
-          "echo registered > \"$token_file\"",
-          "");
+      """
+      env_file=''
+      token_file=''
+      while [ $# -gt 0 ]; do
+        case $1 in
+          -E) env_file=$2; shift 2 ;;
+          -k) token_file=$2; shift 2 ;;
+          *) shift ;;
+        esac
+      done
+      [ -n "$env_file" ] && [ -n "$token_file" ] || { echo 'need -E and -k' >&2; exit 2; }
+      rm -f "$env_file"
+      echo registered > "$token_file"
+      """;
 
   private BenchGuests() {}
 

@@ -27,7 +27,7 @@ final class StandInCallLog {
     try (Stream<String> lines = Files.lines(log)) {
       lines.forEach(
           line -> {
-            String[] words = line.trim().split("\\s+");
+            String[] words = line.trim().split("\\s+", -1);
             if (words.length < 3) {
               return;
             }

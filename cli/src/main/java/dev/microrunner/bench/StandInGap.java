@@ -33,16 +33,16 @@ final class StandInGap {
       "FAKE_BOOT_S=0\nFAKE_JOB_S=0\nFAKE_TRM_POLL_S=0.02\n";
 
   private static final String BARE_LOOP =
-      String.join(
-          "\n",
-          "# microrunner bench: the floor, podman run back to back from a shell.",
-          "dir=$1; n=$2; i=0",
-          "while [ \"$i\" -lt \"$n\" ]; do",
-          "  i=$((i + 1))",
-          "  printf \"RUNNER_SECRET='bench'\\n\" > \"$dir/1-bare$i.env\"",
-          "  podman run --rm --name \"bare-$i\" --volume \"$dir:/_environment\" stand-in /agent \\",
-          "    -E \"/_environment/1-bare$i.env\" -k \"/_environment/1-bare$i.tkn\" || exit 1",
-          "done");
+      """
+      # microrunner bench: the floor, podman run back to back from a shell.
+      dir=$1; n=$2; i=0
+      while [ "$i" -lt "$n" ]; do
+        i=$((i + 1))
+        printf "RUNNER_SECRET='bench'\\n" > "$dir/1-bare$i.env"
+        podman run --rm --name "bare-$i" --volume "$dir:/_environment" stand-in /agent \\
+          -E "/_environment/1-bare$i.env" -k "/_environment/1-bare$i.tkn" || exit 1
+      done\
+      """;
 
   private final Path standIn;
   private final int runners;

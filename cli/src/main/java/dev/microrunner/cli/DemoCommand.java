@@ -95,9 +95,26 @@ public final class DemoCommand implements Callable<Integer> {
                 image),
             spec.commandLine().getOut(),
             spec.commandLine().getErr(),
-            System.console() != null,
+            isTerminal(System.console()),
             logging.redactor());
     Signals.onTermination(demo::interrupt);
     return demo.run();
+  }
+
+  /**
+   * Whether standard output is a terminal, for a live status line. Up to Java 21 a console exists
+   * only then; from Java 22 on it always exists and says so through {@code isTerminal()}.
+   */
+  static boolean isTerminal(java.io.Console console) {
+    if (console == null) {
+      return false;
+    }
+    try {
+      return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(console);
+    } catch (NoSuchMethodException e) {
+      return true;
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return false;
+    }
   }
 }

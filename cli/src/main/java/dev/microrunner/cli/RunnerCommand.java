@@ -371,7 +371,7 @@ public final class RunnerCommand implements Callable<Integer> {
   }
 
   static Mount parseMount(String spec) {
-    String[] parts = spec.split(":");
+    String[] parts = spec.split(":", -1);
     if (parts.length < 2
         || parts.length > 3
         || (parts.length == 3 && !parts[2].equals("ro") && !parts[2].equals("rw"))) {

@@ -25,6 +25,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
@@ -354,7 +355,8 @@ public final class Agent {
   }
 
   private static boolean isTrue(String value) {
-    return value != null && List.of("1", "true", "yes", "on").contains(value.trim().toLowerCase());
+    return value != null
+        && List.of("1", "true", "yes", "on").contains(value.trim().toLowerCase(Locale.ROOT));
   }
 
   private Optional<Path> locateInstall(boolean required) throws AgentException {

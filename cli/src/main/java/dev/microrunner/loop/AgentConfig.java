@@ -140,6 +140,8 @@ public record AgentConfig(
     }
 
     /**
+     * Where the agent publishes the registration.
+     *
      * @throws IllegalArgumentException unless it is {@code <id>.tkn} beside the env file
      */
     public Builder tokenFile(Path tokenFile) {

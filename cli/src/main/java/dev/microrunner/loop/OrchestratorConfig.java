@@ -89,7 +89,7 @@ public record OrchestratorConfig(
   public static Path defaultStateDirectory(Map<String, String> environment) {
     String systemd = environment.get("STATE_DIRECTORY");
     if (systemd != null && !systemd.isBlank()) {
-      return Path.of(systemd.split(":")[0]);
+      return Path.of(systemd.split(":", -1)[0]);
     }
     String xdg = environment.get("XDG_STATE_HOME");
     if (xdg != null && !xdg.isBlank()) {

@@ -97,7 +97,7 @@ public record RunnerConfig(
     Objects.requireNonNull(registration, "registration");
     requireText(group, "group");
     labels = List.copyOf(labels);
-    namePrefix = Objects.requireNonNull(namePrefix, "name-prefix");
+    Objects.requireNonNull(namePrefix, "name-prefix");
     requireText(user, "user");
     Objects.requireNonNull(workFolder, "workFolder");
     Objects.requireNonNull(vm, "vm");
@@ -336,6 +336,8 @@ public record RunnerConfig(
     }
 
     /**
+     * The configuration, checked.
+     *
      * @throws InvalidSettingException when a value is impossible, naming the setting
      */
     public RunnerConfig build() {

@@ -41,17 +41,16 @@ class BenchFiguresTest {
     Path log = dir.resolve("calls.log");
     Files.writeString(
         log,
-        String.join(
-            "\n",
-            "1796041006.100000 11 ps --all --filter label=x",
-            "1796041006.200000 12 run --runtime krun --rm --name a-1 img /agent",
-            "1796041006.250000 12 exit a-1",
-            "1796041006.254100 13 run --runtime krun --rm --name a-2 img /agent",
-            "1796041006.260000 14 ps --all --filter name=a-1",
-            "1796041006.300000 13 exit a-2",
-            "1796041006.3035 15 krunvm start a-3 /agent",
-            "1796041006.400000 15 exit a-3",
-            ""));
+        """
+        1796041006.100000 11 ps --all --filter label=x
+        1796041006.200000 12 run --runtime krun --rm --name a-1 img /agent
+        1796041006.250000 12 exit a-1
+        1796041006.254100 13 run --runtime krun --rm --name a-2 img /agent
+        1796041006.260000 14 ps --all --filter name=a-1
+        1796041006.300000 13 exit a-2
+        1796041006.3035 15 krunvm start a-3 /agent
+        1796041006.400000 15 exit a-3
+        """);
 
     assertEquals(List.of(4_100_000L, 3_500_000L), StandInCallLog.gaps(log));
   }

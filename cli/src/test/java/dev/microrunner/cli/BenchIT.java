@@ -56,10 +56,10 @@ class BenchIT {
       String stderr = Files.readString(output.resolve("stderr"));
       assertTrue(List.of(0, 1).contains(bench.exitValue()), stdout + stderr);
       List<String> lines = stdout.lines().toList();
-      assertEquals("metric", lines.get(0).split(" \\| ")[0].strip());
+      assertEquals("metric", lines.get(0).split(" \\| ", -1)[0].strip());
       List<String> rows = lines.subList(1, 7);
       for (String row : rows) {
-        String[] cells = row.split(" \\| ");
+        String[] cells = row.split(" \\| ", -1);
         assertEquals(5, cells.length, row);
         assertTrue(cells[1].strip().matches("[0-9.]+ (s|ms|MB)( vs [0-9.]+ ms)?"), row);
         assertTrue(List.of("pass", "FAIL").contains(cells[4].strip()), row);

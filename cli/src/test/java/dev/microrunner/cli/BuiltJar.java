@@ -63,8 +63,10 @@ final class BuiltJar {
     private final ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
 
     Descendants(Process process) {
-      sampler.scheduleWithFixedDelay(
-          () -> process.descendants().forEach(seen::add), 0, 50, TimeUnit.MILLISECONDS);
+      // Ended by close(), which shuts the sampler down.
+      var unused =
+          sampler.scheduleWithFixedDelay(
+              () -> process.descendants().forEach(seen::add), 0, 50, TimeUnit.MILLISECONDS);
     }
 
     Set<ProcessHandle> seen() {

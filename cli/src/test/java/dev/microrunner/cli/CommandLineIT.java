@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -160,8 +161,8 @@ class CommandLineIT {
             "repo");
 
     assertEquals(0, run.status(), run.output());
-    String[] lines = run.output().split("\n");
-    assertEquals(1, lines.length, run.output());
-    assertTrue(lines[0].matches("[A-Za-z0-9_-]{20,}"), run.output());
+    List<String> lines = run.output().lines().toList();
+    assertEquals(1, lines.size(), run.output());
+    assertTrue(lines.get(0).matches("[A-Za-z0-9_-]{20,}"), run.output());
   }
 }

@@ -71,10 +71,12 @@ class PodmanAgentIT {
     Path containersConf = work.resolve("containers.conf");
     Files.writeString(
         containersConf,
-        "[containers]\n"
-            + "default_ulimits = [\"nofile=1024:1024\", \"nproc=1024:1024\"]\n"
-            + "[engine]\n"
-            + "runtime = \"runc\"\n");
+        """
+        [containers]
+        default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+        [engine]
+        runtime = "runc"
+        """);
     Path javaHome = Path.of(System.getProperty("java.home")).toRealPath();
     buildImage(containersConf, javaHome);
     Path distribution = work.resolve("container-runner");
@@ -115,7 +117,7 @@ class PodmanAgentIT {
             .agentFromHost(cli.jar.getParent(), "/opt/microrunner")
             .user("root")
             .repeat(1)
-            .registrationTimeout(Duration.ofSeconds(120))
+            .registrationTimeout(Duration.ofMinutes(2))
             .build();
     Queue<LoopEvent> events = new ConcurrentLinkedQueue<>();
     Orchestrator orchestrator =
@@ -173,7 +175,7 @@ class PodmanAgentIT {
     Path rootfs = Files.createDirectories(work.resolve("rootfs"));
     Path bin = Files.createDirectories(rootfs.resolve("bin"));
     Files.copy(Path.of("/bin/busybox"), bin.resolve("busybox"));
-    for (String applet : run(environment, "/bin/busybox", "--list").output().split("\\s+")) {
+    for (String applet : run(environment, "/bin/busybox", "--list").output().split("\\s+", -1)) {
       if (!applet.isBlank() && !applet.equals("busybox")) {
         Files.createSymbolicLink(bin.resolve(applet), Path.of("busybox"));
       }

@@ -85,7 +85,7 @@ class RunnerCommandTest {
     assertEquals("https://ghe.example.com/api/v3", config.target().apiBase().toString());
     assertEquals("builders", config.group());
     assertEquals("ghcr.io/x/runner:fedora", config.vm().image());
-    assertEquals(Optional.of(Duration.ofSeconds(600)), config.lifetime());
+    assertEquals(Optional.of(Duration.ofMinutes(10)), config.lifetime());
     assertEquals(List.of("a", "b"), config.labels());
     assertEquals(List.of(new Mount(work, "/data", true)), config.vm().mounts());
     assertEquals("/orgs/my-org", config.scope().apiPath());

@@ -123,10 +123,10 @@ class AgentTest {
     runScript("exit 0");
     LoopHarness.script(
         install.resolve("config.sh"),
-        String.join(
-            "\n",
-            "echo \"$*\" > \"$OUT/config-args\"",
-            "echo \"$ACTIONS_RUNNER_INPUT_TOKEN\" > \"$OUT/config-token\""));
+        """
+        echo "$*" > "$OUT/config-args"
+        echo "$ACTIONS_RUNNER_INPUT_TOKEN" > "$OUT/config-token"\
+        """);
     host.writeEnv(id, env(EnvFile.RUNNER_TOKEN, TOKEN));
 
     assertEquals(0, agent().run());
@@ -182,12 +182,12 @@ class AgentTest {
   @Test
   void onlyTheRunnerItselfIsAskedToStopAndWhatItLeavesIsKilled() throws Exception {
     runScript(
-        String.join(
-            "\n",
-            "trap 'echo runner >> \"$OUT/term\"; exit 0' TERM",
-            "sh -c 'trap \"echo child >> \\\"$OUT/term\\\"\" TERM; while :; do sleep 0.1; done' &",
-            "echo $! > \"$OUT/child\"",
-            "while :; do sleep 0.1; done"));
+        """
+        trap 'echo runner >> "$OUT/term"; exit 0' TERM
+        sh -c 'trap "echo child >> \\"$OUT/term\\"" TERM; while :; do sleep 0.1; done' &
+        echo $! > "$OUT/child"
+        while :; do sleep 0.1; done\
+        """);
     host.writeEnv(id, env(EnvFile.RUNNER_JITCONFIG, JIT));
     CompletableFuture<Integer> status = runInBackground(agent());
     await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(out.resolve("child")));
@@ -225,7 +225,9 @@ class AgentTest {
     // The VM's console is one stream: the runner's errors join its output, in order.
     String console = stdout.toString(StandardCharsets.UTF_8);
     assertTrue(console.contains("\u221a Connected to GitHub\na warning\n"), console);
-    assertFalse(stderr.toString(StandardCharsets.UTF_8).contains("a warning"), stderr.toString());
+    assertFalse(
+        stderr.toString(StandardCharsets.UTF_8).contains("a warning"),
+        stderr.toString(StandardCharsets.UTF_8));
   }
 
   @Test
@@ -233,12 +235,12 @@ class AgentTest {
     Path bin = Files.createDirectories(work.resolve("bin"));
     LoopHarness.script(
         bin.resolve("podman"),
-        String.join(
-            "\n",
-            "echo \"$*\" > \"$OUT/podman-args\"",
-            "echo $$ > \"$OUT/podman-pid\"",
-            ": > \"${4#unix://}\"",
-            "exec sleep 120"));
+        """
+        echo "$*" > "$OUT/podman-args"
+        echo $$ > "$OUT/podman-pid"
+        : > "${4#unix://}"
+        exec sleep 120\
+        """);
     runScript("[ -e \"$OUT/../docker.sock\" ] && echo yes > \"$OUT/socket-during-run\"; exit 0");
     host.writeEnv(id, env(EnvFile.RUNNER_JITCONFIG, JIT));
     Path socket = work.resolve("docker.sock");

@@ -36,19 +36,18 @@ class LoopEndingTest {
    * and then leaves a break file according to $MODE.
    */
   private static final String BREAKING_GUEST =
-      String.join(
-          "\n",
-          "env=$2; tkn=$4; dir=$(dirname \"$tkn\"); id=$(basename \"$tkn\" .tkn)",
-          ". \"$env\"; rm -f \"$env\"",
-          "echo registered > \"$tkn\"",
-          "case \"$MODE\" in",
-          "  secret) printf '%s' \"$RUNNER_SECRET\" > \"$dir/$id.brk\" ;;",
-          "  wrong) printf '%s' 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' > \"$dir/$id.brk\" ;;",
-          "  fifo) mkfifo \"$dir/$id.brk\" ;;",
-          "  symlink) printf '%s' \"$RUNNER_SECRET\" > \"$dir/copy\"; ln -sf \"$dir/copy\""
-              + " \"$dir/$id.brk\" ;;",
-          "esac",
-          "exit 0");
+      """
+      env=$2; tkn=$4; dir=$(dirname "$tkn"); id=$(basename "$tkn" .tkn)
+      . "$env"; rm -f "$env"
+      echo registered > "$tkn"
+      case "$MODE" in
+        secret) printf '%s' "$RUNNER_SECRET" > "$dir/$id.brk" ;;
+        wrong) printf '%s' 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' > "$dir/$id.brk" ;;
+        fifo) mkfifo "$dir/$id.brk" ;;
+        symlink) printf '%s' "$RUNNER_SECRET" > "$dir/copy"; ln -sf "$dir/copy" "$dir/$id.brk" ;;
+      esac
+      exit 0\
+      """;
 
   @TempDir Path work;
   private LoopHarness harness;
@@ -140,12 +139,12 @@ class LoopEndingTest {
     Path guest =
         LoopHarness.script(
             work.resolve("stubborn"),
-            String.join(
-                "\n",
-                "trap '' TERM INT",
-                "echo $$ > \"$PID_FILE\"",
-                "echo registered > \"$4\"",
-                "while :; do sleep 0.2; done"));
+            """
+            trap '' TERM INT
+            echo $$ > "$PID_FILE"
+            echo registered > "$4"
+            while :; do sleep 0.2; done\
+            """);
     RunnerConfig runner =
         harness
             .runner()

@@ -30,14 +30,14 @@ class OrchestratorStartupTest {
 
   /** Loop 1's guests never register; the others register and idle until told to stop. */
   private static final String LOOP_ONE_NEVER_REGISTERS =
-      String.join(
-          "\n",
-          "trap 'exit 0' TERM",
-          "case \"$(basename \"$2\")\" in",
-          "  1-*) ;;",
-          "  *) echo registered > \"$4\" ;;",
-          "esac",
-          "while [ ! -e \"${4%.tkn}.trm\" ]; do sleep 0.1; done");
+      """
+      trap 'exit 0' TERM
+      case "$(basename "$2")" in
+        1-*) ;;
+        *) echo registered > "$4" ;;
+      esac
+      while [ ! -e "${4%.tkn}.trm" ]; do sleep 0.1; done\
+      """;
 
   @TempDir Path work;
   private LoopHarness harness;

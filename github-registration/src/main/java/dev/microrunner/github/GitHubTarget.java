@@ -36,7 +36,7 @@ public record GitHubTarget(URI apiBase, URI webBase) {
         throw new IllegalArgumentException("GitHub URL '" + value + "' is not a valid URL", e);
       }
       String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-      if (!scheme.equals("http") && !scheme.equals("https") || uri.getHost() == null) {
+      if ((!scheme.equals("http") && !scheme.equals("https")) || uri.getHost() == null) {
         throw new IllegalArgumentException(
             "GitHub URL '" + value + "' must be an http:// or https:// URL with a host");
       }

@@ -76,7 +76,7 @@ class CredentialsTest {
         assertInstanceOf(GitHubAppCredentials.class, Credentials.app("123456", pem));
     Instant now = Instant.parse("2026-01-01T00:00:00Z");
     String jwt = app.jwt(now).reveal();
-    String[] parts = jwt.split("\\.");
+    String[] parts = jwt.split("\\.", -1);
     assertEquals(3, parts.length);
     Signature verifier = Signature.getInstance("SHA256withRSA");
     verifier.initVerify(keys.getPublic());

@@ -128,7 +128,7 @@ class RecordedClientTest {
                         + github.url()
                         + base
                         + "?per_page=100&page=3>; rel=\"last\""),
-                page(3, 1, 100)))
+                page(1, 100)))
         .expect(
             "GET",
             base + "?per_page=100&page=2",
@@ -145,7 +145,7 @@ class RecordedClientTest {
                         + github.url()
                         + base
                         + "?per_page=100&page=1>; rel=\"first\""),
-                page(3, 101, 100)))
+                page(101, 100)))
         .expect(
             "GET",
             base + "?per_page=100&page=3",
@@ -154,7 +154,7 @@ class RecordedClientTest {
             new RecordingGitHub.Reply(
                 200,
                 Map.of("Link", "<" + github.url() + base + "?per_page=100&page=1>; rel=\"first\""),
-                page(3, 201, 5)));
+                page(201, 5)));
     List<Runner> runners = client("repo", "octo/hello").listRunners();
     assertEquals(205, runners.size());
     assertEquals("runner-1", runners.get(0).name());
@@ -162,7 +162,7 @@ class RecordedClientTest {
     github.assertAllMet();
   }
 
-  private static String page(int pages, int first, int count) {
+  private static String page(int first, int count) {
     StringBuilder json = new StringBuilder("{\"total_count\":205,\"runners\":[");
     for (int i = 0; i < count; i++) {
       int id = first + i;

@@ -94,8 +94,8 @@ public final class GuestHandshake {
     if (result instanceof ReadResult.Missing) {
       throw new HandshakeException("runner env file " + file + " does not exist");
     }
-    if (result instanceof ReadResult.Unsafe) {
-      throw new UnsafeFileException(file, ((ReadResult.Unsafe) result).reason());
+    if (result instanceof ReadResult.Unsafe unsafe) {
+      throw new UnsafeFileException(file, unsafe.reason());
     }
     byte[] bytes = ((ReadResult.Content) result).bytes();
     String text;
@@ -160,13 +160,13 @@ public final class GuestHandshake {
     Path file = path(HandshakeFile.TERMINATE);
     ReadResult result =
         files.claimAndRead(file.getFileName().toString(), HandshakeFile.TERMINATE.maxBytes());
-    if (result instanceof ReadResult.Content) {
-      if (SecretFileContent.holds(secret, ((ReadResult.Content) result).bytes())) {
+    if (result instanceof ReadResult.Content content) {
+      if (SecretFileContent.holds(secret, content.bytes())) {
         return true;
       }
       LOG.warn("Ignored {}: it does not hold the loop secret", file);
-    } else if (result instanceof ReadResult.Unsafe) {
-      LOG.warn("Ignored {}: it {}", file, ((ReadResult.Unsafe) result).reason());
+    } else if (result instanceof ReadResult.Unsafe unsafe) {
+      LOG.warn("Ignored {}: it {}", file, unsafe.reason());
     }
     return false;
   }
@@ -199,30 +199,32 @@ public final class GuestHandshake {
               return thread;
             });
     var done = new AtomicBoolean();
-    poller.scheduleWithFixedDelay(
-        () -> {
-          if (done.get()) {
-            return;
-          }
-          try {
-            if (!terminationRequested(secret) || !done.compareAndSet(false, true)) {
-              return;
-            }
-          } catch (IOException | RuntimeException e) {
-            // An exception escaping a scheduled task would end the polling for good.
-            LOG.warn("Polling {} failed: {}", path(HandshakeFile.TERMINATE), e.toString());
-            return;
-          }
-          poller.shutdown();
-          try {
-            onTermination.run();
-          } catch (RuntimeException e) {
-            LOG.error("Termination handler for runner {} failed", runnerId, e);
-          }
-        },
-        0,
-        pollInterval.toNanos(),
-        TimeUnit.NANOSECONDS);
+    // Ended by the poller's shutdown; the task catches what it throws itself.
+    var unused =
+        poller.scheduleWithFixedDelay(
+            () -> {
+              if (done.get()) {
+                return;
+              }
+              try {
+                if (!terminationRequested(secret) || !done.compareAndSet(false, true)) {
+                  return;
+                }
+              } catch (IOException | RuntimeException e) {
+                // An exception escaping a scheduled task would end the polling for good.
+                LOG.warn("Polling {} failed: {}", path(HandshakeFile.TERMINATE), e.toString());
+                return;
+              }
+              poller.shutdown();
+              try {
+                onTermination.run();
+              } catch (RuntimeException e) {
+                LOG.error("Termination handler for runner {} failed", runnerId, e);
+              }
+            },
+            0,
+            pollInterval.toNanos(),
+            TimeUnit.NANOSECONDS);
     // shutdown, not shutdownNow: the handler may close the watch itself and must not be
     // interrupted by doing so.
     return () -> {

@@ -233,13 +233,13 @@ public final class HostLoopDirectory implements AutoCloseable {
     checkLoop(id);
     String name = id.fileName(HandshakeFile.BREAK);
     ReadResult result = files.claimAndRead(name, HandshakeFile.BREAK.maxBytes());
-    if (result instanceof ReadResult.Content) {
-      if (SecretFileContent.holds(secret, ((ReadResult.Content) result).bytes())) {
+    if (result instanceof ReadResult.Content content) {
+      if (SecretFileContent.holds(secret, content.bytes())) {
         return true;
       }
       LOG.warn("Ignored {}: it does not hold the loop secret", path.resolve(name));
-    } else if (result instanceof ReadResult.Unsafe) {
-      LOG.warn("Ignored {}: it {}", path.resolve(name), ((ReadResult.Unsafe) result).reason());
+    } else if (result instanceof ReadResult.Unsafe unsafe) {
+      LOG.warn("Ignored {}: it {}", path.resolve(name), unsafe.reason());
     }
     return false;
   }

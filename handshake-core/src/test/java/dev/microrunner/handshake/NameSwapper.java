@@ -66,8 +66,8 @@ final class NameSwapper implements AutoCloseable {
   static void race(
       Path target, Path canary, byte[] fileContent, Path staging, int calls, Operation operation)
       throws Exception {
-    try (NameSwapper swapper =
-        new NameSwapper(target, canary, fileContent, staging, calls).start()) {
+    NameSwapper swapper = new NameSwapper(target, canary, fileContent, staging, calls).start();
+    try {
       assertTimeoutPreemptively(
           Duration.ofSeconds(30),
           () -> {
@@ -75,6 +75,8 @@ final class NameSwapper implements AutoCloseable {
               operation.run();
             }
           });
+    } finally {
+      swapper.close();
     }
   }
 
@@ -84,18 +86,14 @@ final class NameSwapper implements AutoCloseable {
       for (int i = 0; !stop.get(); i++) {
         Path next;
         switch (i % 3) {
-          case 0:
-            next = Files.write(staging.resolve("file-" + i), fileContent);
-            break;
-          case 1:
-            next = Files.createSymbolicLink(staging.resolve("link-" + i), canary);
-            break;
-          default:
+          case 0 -> next = Files.write(staging.resolve("file-" + i), fileContent);
+          case 1 -> next = Files.createSymbolicLink(staging.resolve("link-" + i), canary);
+          default -> {
             if (fifo >= fifos) {
               continue;
             }
             next = staging.resolve("fifo-" + fifo++);
-            break;
+          }
         }
         Files.move(next, target, StandardCopyOption.ATOMIC_MOVE);
         swaps.incrementAndGet();

@@ -31,7 +31,7 @@ public enum Architecture {
    * @throws IllegalArgumentException for any platform actions/runner has no Linux build for
    */
   public static Architecture ofPlatform(String platform) {
-    String[] parts = platform.strip().split("/");
+    String[] parts = platform.strip().split("/", -1);
     if (parts.length >= 2 && parts[0].equals("linux")) {
       for (Architecture architecture : values()) {
         if (architecture.platformArch.equals(parts[1])) {

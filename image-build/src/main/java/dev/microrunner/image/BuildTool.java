@@ -7,16 +7,14 @@ import java.util.stream.Collectors;
 /** The program that builds and lists images. */
 public enum BuildTool {
   /** {@code buildah bud}; buildah does not cache layers unless asked, so builds pass --layers. */
-  BUILDAH("buildah", List.of("bud", "--layers")),
+  BUILDAH("buildah"),
   /** {@code podman build}. */
-  PODMAN("podman", List.of("build"));
+  PODMAN("podman");
 
   private final String executable;
-  private final List<String> buildVerb;
 
-  BuildTool(String executable, List<String> buildVerb) {
+  BuildTool(String executable) {
     this.executable = executable;
-    this.buildVerb = buildVerb;
   }
 
   /** The program name, looked up on PATH. */
@@ -26,7 +24,10 @@ public enum BuildTool {
 
   /** The words after the program that start a build from a container file. */
   public List<String> buildVerb() {
-    return buildVerb;
+    return switch (this) {
+      case BUILDAH -> List.of("bud", "--layers");
+      case PODMAN -> List.of("build");
+    };
   }
 
   /** Parses {@code buildah} or {@code podman}, ignoring case. */

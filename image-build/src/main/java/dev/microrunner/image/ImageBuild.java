@@ -155,7 +155,7 @@ public final class ImageBuild {
     Result listing = run(BuildCommands.listImages(tool));
     Set<String> references = new LinkedHashSet<>();
     for (String line : listing.stdout()) {
-      String[] fields = line.strip().split("\\s+");
+      String[] fields = line.strip().split("\\s+", -1);
       if (fields.length == 0 || fields[0].isEmpty()) {
         continue;
       }

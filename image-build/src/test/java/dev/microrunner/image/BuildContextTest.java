@@ -79,7 +79,7 @@ class BuildContextTest {
       Matcher matcher = copy.matcher(Files.readString(context.resolve(containerfile)));
       int copies = 0;
       while (matcher.find()) {
-        for (String source : matcher.group(1).split(" ")) {
+        for (String source : matcher.group(1).split(" ", -1)) {
           assertTrue(
               Files.isRegularFile(context.resolve(source)),
               containerfile + " copies " + source + ", which the context lacks");

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.microrunner.vm.CommandRunner.Result;
+import dev.microrunner.vm.Executables;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -61,10 +62,12 @@ public final class LocalPodmanBases {
     containersConf = directory.resolve("containers.conf");
     Files.writeString(
         containersConf,
-        "[containers]\n"
-            + "default_ulimits = [\"nofile=1024:1024\", \"nproc=1024:1024\"]\n"
-            + "[engine]\n"
-            + "runtime = \"runc\"\n");
+        """
+        [containers]
+        default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+        [engine]
+        runtime = "runc"
+        """);
     podmanEnvironment = Map.of("CONTAINERS_CONF", containersConf.toString());
   }
 
@@ -299,12 +302,6 @@ public final class LocalPodmanBases {
   }
 
   private static String findOnPath(String program) {
-    for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
-      Path candidate = Path.of(dir.isEmpty() ? "." : dir, program);
-      if (Files.isExecutable(candidate)) {
-        return candidate.toString();
-      }
-    }
-    return null;
+    return Executables.find(program, System.getenv()).map(Path::toString).orElse(null);
   }
 }

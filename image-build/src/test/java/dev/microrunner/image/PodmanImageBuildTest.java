@@ -159,13 +159,15 @@ class PodmanImageBuildTest {
     Path source = sources.resolve("StandInAgent.java");
     Files.writeString(
         source,
-        "public class StandInAgent {\n"
-            + "  public static void main(String[] args) {\n"
-            + "    System.out.println(\"Usage: microrunner \" + String.join(\" \", args));\n"
-            + "    ModuleLayer.boot().modules().stream().map(Module::getName).sorted()\n"
-            + "        .forEach(name -> System.out.println(\"module \" + name));\n"
-            + "  }\n"
-            + "}\n");
+        """
+        public class StandInAgent {
+          public static void main(String[] args) {
+            System.out.println("Usage: microrunner " + String.join(" ", args));
+            ModuleLayer.boot().modules().stream().map(Module::getName).sorted()
+                .forEach(name -> System.out.println("module " + name));
+          }
+        }
+        """);
     JavaCompiler compiler = ToolProvider.getSystemJavaCompiler();
     int status =
         compiler.run(

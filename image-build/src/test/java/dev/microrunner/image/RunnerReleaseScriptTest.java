@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,7 +32,7 @@ class RunnerReleaseScriptTest {
 
   @Test
   void readsTheChecksumsFromTheReleaseNotes() throws Exception {
-    Path release = release("v2.401.0", body(X64.toUpperCase(), ARM64), "");
+    Path release = release("v2.401.0", body(X64.toUpperCase(Locale.ROOT), ARM64), "");
     Result result = script("latest", release.toString());
     assertEquals(0, result.exitStatus(), result.stderrTail());
     assertEquals(

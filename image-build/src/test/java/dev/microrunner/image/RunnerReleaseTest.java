@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.InputStream;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
@@ -54,7 +55,7 @@ class RunnerReleaseTest {
     assertTrue(checksum.getMessage().contains("linux-x64"), checksum.getMessage());
     assertThrows(
         IllegalArgumentException.class,
-        () -> RunnerRelease.of("2.300.0", null, ARM64.toUpperCase()));
+        () -> RunnerRelease.of("2.300.0", null, ARM64.toUpperCase(Locale.ROOT)));
     IllegalArgumentException version =
         assertThrows(IllegalArgumentException.class, () -> RunnerRelease.of("v2.300", X64, X64));
     assertTrue(version.getMessage().contains("v2.300"), version.getMessage());

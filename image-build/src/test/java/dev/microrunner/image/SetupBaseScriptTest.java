@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.microrunner.vm.CommandRunner.Result;
+import dev.microrunner.vm.Executables;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -66,10 +67,12 @@ class SetupBaseScriptTest {
     Path conf = directory.resolve("containers.conf");
     Files.writeString(
         conf,
-        "[containers]\n"
-            + "default_ulimits = [\"nofile=1024:1024\", \"nproc=1024:1024\"]\n"
-            + "[engine]\n"
-            + "runtime = \"runc\"\n");
+        """
+        [containers]
+        default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+        [engine]
+        runtime = "runc"
+        """);
 
     Result result =
         Commands.run(
@@ -115,12 +118,6 @@ class SetupBaseScriptTest {
   }
 
   private static String findOnPath(String program) {
-    for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
-      Path candidate = Path.of(dir.isEmpty() ? "." : dir, program);
-      if (Files.isExecutable(candidate)) {
-        return candidate.toString();
-      }
-    }
-    return null;
+    return Executables.find(program, System.getenv()).map(Path::toString).orElse(null);
   }
 }

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -58,7 +59,7 @@ class VerifySha256ScriptTest {
   void refusesAnEmptyOrTruncatedChecksum() throws Exception {
     assertNotEquals(0, verify("").exitStatus());
     assertNotEquals(0, verify(sha256.substring(1)).exitStatus());
-    assertNotEquals(0, verify(sha256.toUpperCase()).exitStatus());
+    assertNotEquals(0, verify(sha256.toUpperCase(Locale.ROOT)).exitStatus());
   }
 
   private Result verify(String expected) throws Exception {

@@ -27,7 +27,7 @@ public final class Executables {
       return Files.isExecutable(path) ? Optional.of(path) : Optional.empty();
     }
     String path = environment.getOrDefault("PATH", DEFAULT_PATH);
-    for (String directory : path.split(File.pathSeparator)) {
+    for (String directory : path.split(File.pathSeparator, -1)) {
       if (directory.isEmpty()) {
         continue;
       }

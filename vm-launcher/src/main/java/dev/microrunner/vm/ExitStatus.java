@@ -23,15 +23,11 @@ public final class ExitStatus {
 
   /** A short human-readable explanation of a start failure, or null for other statuses. */
   public static String describe(int status) {
-    switch (status) {
-      case RUNTIME_FAILED:
-        return "the runtime could not set up the VM";
-      case NOT_EXECUTABLE:
-        return "the entrypoint could not be executed";
-      case NOT_FOUND:
-        return "the entrypoint was not found";
-      default:
-        return null;
-    }
+    return switch (status) {
+      case RUNTIME_FAILED -> "the runtime could not set up the VM";
+      case NOT_EXECUTABLE -> "the entrypoint could not be executed";
+      case NOT_FOUND -> "the entrypoint was not found";
+      default -> null;
+    };
   }
 }

@@ -23,21 +23,16 @@ public final class MicroVmRuntimes {
    * MicroVmRuntime#availability()} (or use {@link #detect}).
    */
   public static MicroVmRuntime create(String name, RuntimeOptions options) throws VmException {
-    switch (name.toLowerCase(Locale.ROOT)) {
-      case "podman+krun":
-        return new PodmanRuntime(PodmanRuntime.Variant.KRUN, options);
-      case "podman+crun":
-        return new PodmanRuntime(PodmanRuntime.Variant.CRUN, options);
-      case "podman+runc":
-        return new PodmanRuntime(PodmanRuntime.Variant.RUNC, options);
-      case "krunvm":
-        return new KrunvmRuntime(options);
-      case "process":
-        return new ProcessRuntime(options);
-      default:
-        throw new VmException(
-            "unknown runtime '" + name + "'; valid runtimes: " + String.join(", ", NAMES));
-    }
+    return switch (name.toLowerCase(Locale.ROOT)) {
+      case "podman+krun" -> new PodmanRuntime(PodmanRuntime.Variant.KRUN, options);
+      case "podman+crun" -> new PodmanRuntime(PodmanRuntime.Variant.CRUN, options);
+      case "podman+runc" -> new PodmanRuntime(PodmanRuntime.Variant.RUNC, options);
+      case "krunvm" -> new KrunvmRuntime(options);
+      case "process" -> new ProcessRuntime(options);
+      default ->
+          throw new VmException(
+              "unknown runtime '" + name + "'; valid runtimes: " + String.join(", ", NAMES));
+    };
   }
 
   /**

@@ -72,12 +72,12 @@ public record VmSpec(
       }
     }
     args = List.copyOf(Objects.requireNonNull(args, "args"));
-    workdir = Objects.requireNonNull(workdir, "workdir");
+    Objects.requireNonNull(workdir, "workdir");
     if (workdir.isPresent() && !workdir.get().startsWith("/")) {
       throw new InvalidSpecException(
           name, "workdir", "must be an absolute guest path, not " + workdir.get());
     }
-    network = Objects.requireNonNull(network, "network");
+    Objects.requireNonNull(network, "network");
     if (network.isPresent() && network.get().isBlank()) {
       throw new InvalidSpecException(name, "network", "must not be blank");
     }

@@ -26,11 +26,13 @@ final class PodmanTestImage {
    * container without raising the host's hard limits. See docs/runtimes.md.
    */
   static final String CONTAINERS_CONF =
-      "[containers]\n"
-          + "default_ulimits = [\"nofile=1024:1024\", \"nproc=1024:1024\"]\n"
-          + "\n"
-          + "[engine]\n"
-          + "runtime = \"runc\"\n";
+      """
+      [containers]
+      default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+
+      [engine]
+      runtime = "runc"
+      """;
 
   private PodmanTestImage() {}
 

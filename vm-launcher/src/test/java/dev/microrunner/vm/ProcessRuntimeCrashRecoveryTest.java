@@ -90,7 +90,7 @@ class ProcessRuntimeCrashRecoveryTest {
   private static List<Long> pidsFrom(List<String> lines) {
     List<Long> pids = new ArrayList<>();
     for (String line : lines) {
-      String[] words = line.split(" ");
+      String[] words = line.split(" ", -1);
       if (words.length == 2 && List.of("root", "child", "daemon", "clean").contains(words[0])) {
         pids.add(Long.parseLong(words[1]));
       }

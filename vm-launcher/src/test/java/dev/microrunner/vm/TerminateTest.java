@@ -22,8 +22,6 @@ class TerminateTest {
   private static final Duration WAIT = Duration.ofSeconds(30);
 
   /** A shell that starts {@code child} in the background, says ready and loops. */
-  private static final String PARENT =
-      "%s; sh -c \"$1\" & echo $! > \"$2/child\"; echo ready; while :; do sleep 0.1; done";
 
   /** The child records a SIGTERM, which it must never get. */
   private static final String CHILD =
@@ -40,7 +38,9 @@ class TerminateTest {
                         List.of(
                             "/bin/sh",
                             "-c",
-                            String.format(PARENT, topTrap),
+                            String.format(
+                                "%s; sh -c \"$1\" & echo $! > \"$2/child\"; echo ready; while :; do sleep 0.1; done",
+                                topTrap),
                             "sh",
                             CHILD,
                             dir.toString()),

@@ -177,8 +177,10 @@ public final class Demo {
               thread.setDaemon(true);
               return thread;
             });
-    ticker.scheduleWithFixedDelay(
-        () -> tick(sim, created, start), 0, live ? 200 : 100, TimeUnit.MILLISECONDS);
+    // Ended by the shutdown below; a failing tick is the tick's to report.
+    var unused =
+        ticker.scheduleWithFixedDelay(
+            () -> tick(sim, created, start), 0, live ? 200 : 100, TimeUnit.MILLISECONDS);
     Orchestrator.Result result;
     try {
       result = created.run();

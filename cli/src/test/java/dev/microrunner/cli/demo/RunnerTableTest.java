@@ -47,8 +47,10 @@ class RunnerTableTest {
     StringWriter printed = new StringWriter();
     table.print(new PrintWriter(printed, true));
     assertEquals(
-        "runner      job                     registered after  job time  total\n"
-            + "1-aaaaaaaa  job-1                             0.50 s    1.00 s  2.00 s\n",
+        """
+        runner      job                     registered after  job time  total
+        1-aaaaaaaa  job-1                             0.50 s    1.00 s  2.00 s
+        """,
         printed.toString().lines().limit(2).map(l -> l + "\n").reduce("", String::concat));
     assertEquals(3, tracker.vmsStarted());
     assertEquals(0, tracker.vmsRunning());

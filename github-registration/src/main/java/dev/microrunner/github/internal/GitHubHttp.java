@@ -244,10 +244,10 @@ public final class GitHubHttp {
       int status, HttpHeaders headers, String message, int secondaryLimits) {
     boolean limited =
         status == 429
-            || status == 403
+            || (status == 403
                 && (isPrimary(headers)
                     || headers.firstValue("retry-after").isPresent()
-                    || message.toLowerCase(java.util.Locale.ROOT).contains("rate limit"));
+                    || message.toLowerCase(java.util.Locale.ROOT).contains("rate limit")));
     if (!limited) {
       return Optional.empty();
     }

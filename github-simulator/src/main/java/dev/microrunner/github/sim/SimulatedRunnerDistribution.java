@@ -65,27 +65,24 @@ public final class SimulatedRunnerDistribution {
             ""));
     writeScript(
         dir.resolve("config.sh"),
-        String.join(
-            "\n",
-            "#!/bin/sh",
-            "# Simulated actions/runner config.sh: configure, or remove with 'config.sh remove'.",
-            "if [ \"$(id -u)\" -eq 0 ] && [ -z \"$RUNNER_ALLOW_RUNASROOT\" ]; then",
-            "  echo 'Must not run with sudo' >&2",
-            "  exit 1",
-            "fi",
-            "root=$(cd \"$(dirname \"$0\")\" && pwd) || exit 1",
-            "exec \"$root/bin/Runner.Listener\" configure \"$@\"",
-            ""));
+        """
+        #!/bin/sh
+        # Simulated actions/runner config.sh: configure, or remove with 'config.sh remove'.
+        if [ "$(id -u)" -eq 0 ] && [ -z "$RUNNER_ALLOW_RUNASROOT" ]; then
+          echo 'Must not run with sudo' >&2
+          exit 1
+        fi
+        root=$(cd "$(dirname "$0")" && pwd) || exit 1
+        exec "$root/bin/Runner.Listener" configure "$@"
+        """);
     writeScript(
         dir.resolve("run.sh"),
-        String.join(
-            "\n",
-            "#!/bin/sh",
-            "# Simulated actions/runner run.sh: 'run.sh [--jitconfig X]' or"
-                + " ACTIONS_RUNNER_INPUT_JITCONFIG.",
-            "root=$(cd \"$(dirname \"$0\")\" && pwd) || exit 1",
-            "exec \"$root/bin/Runner.Listener\" run \"$@\"",
-            ""));
+        """
+        #!/bin/sh
+        # Simulated actions/runner run.sh: 'run.sh [--jitconfig X]' or ACTIONS_RUNNER_INPUT_JITCONFIG.
+        root=$(cd "$(dirname "$0")" && pwd) || exit 1
+        exec "$root/bin/Runner.Listener" run "$@"
+        """);
   }
 
   private static void writeScript(Path file, String content) throws IOException {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.microrunner.image.BuildTool;
 import dev.microrunner.image.Commands;
 import dev.microrunner.vm.CommandRunner.Result;
+import dev.microrunner.vm.Executables;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -34,10 +35,12 @@ class ListImagesTest {
     Path conf = directory.resolve("containers.conf");
     Files.writeString(
         conf,
-        "[containers]\n"
-            + "default_ulimits = [\"nofile=1024:1024\", \"nproc=1024:1024\"]\n"
-            + "[engine]\n"
-            + "runtime = \"runc\"\n");
+        """
+        [containers]
+        default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+        [engine]
+        runtime = "runc"
+        """);
     Map<String, String> environment = Map.of("CONTAINERS_CONF", conf.toString());
     String suffix = UUID.randomUUID().toString().substring(0, 8);
     String label = "dev.microrunner.test-run=" + suffix;
@@ -57,7 +60,7 @@ class ListImagesTest {
       List<String> lines = run(environment, argv.toArray(String[]::new)).stdout();
 
       assertEquals(1, lines.size(), lines.toString());
-      String[] fields = lines.get(0).strip().split("\\s+");
+      String[] fields = lines.get(0).strip().split("\\s+", -1);
       assertEquals(2, fields.length, lines.get(0));
       assertTrue(fields[0].matches("[0-9a-f]{12,64}"), lines.get(0));
       assertEquals(image, fields[1]);
@@ -74,11 +77,6 @@ class ListImagesTest {
   }
 
   private static boolean onPath(String program) {
-    for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
-      if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, program))) {
-        return true;
-      }
-    }
-    return false;
+    return Executables.find(program, System.getenv()).isPresent();
   }
 }

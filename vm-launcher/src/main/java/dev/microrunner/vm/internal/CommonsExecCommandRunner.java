@@ -9,19 +9,15 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.apache.commons.exec.CommandLine;
@@ -83,7 +79,8 @@ public final class CommonsExecCommandRunner implements CommandRunner {
     try {
       started.resultHandler.waitFor();
     } catch (InterruptedException e) {
-      started.process.thenAccept(Process::destroyForcibly);
+      // Once (if) the launch completes, its process is killed: nobody waits for it any more.
+      var unused = started.process.thenAccept(Process::destroyForcibly);
       Thread.currentThread().interrupt();
       throw new VmException("interrupted while running " + command.argv().get(0), e);
     }
@@ -203,10 +200,6 @@ public final class CommonsExecCommandRunner implements CommandRunner {
       return exception;
     }
 
-    boolean hasResult() {
-      return exit.isDone();
-    }
-
     int getExitValue() {
       return exit.join();
     }
@@ -214,16 +207,6 @@ public final class CommonsExecCommandRunner implements CommandRunner {
     void waitFor() throws InterruptedException {
       try {
         exit.get();
-      } catch (ExecutionException e) {
-        throw new IllegalStateException(e);
-      }
-    }
-
-    void waitFor(Duration timeout) throws InterruptedException {
-      try {
-        exit.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-      } catch (TimeoutException e) {
-        // the caller looks at hasResult()
       } catch (ExecutionException e) {
         throw new IllegalStateException(e);
       }
@@ -340,40 +323,6 @@ public final class CommonsExecCommandRunner implements CommandRunner {
           LOG.warn("output listener failed; later failures of this stream are not logged", e);
         }
       }
-    }
-  }
-
-  private static final class ProcessRunning implements Running {
-    private final Process process;
-    private final ResultHandler resultHandler;
-
-    ProcessRunning(Process process, ResultHandler resultHandler) {
-      this.process = process;
-      this.resultHandler = resultHandler;
-    }
-
-    @Override
-    public Optional<ProcessHandle> process() {
-      return Optional.of(process.toHandle());
-    }
-
-    @Override
-    public Optional<Integer> awaitExit(Duration timeout) throws InterruptedException {
-      // The result handler fires after the output pumps drained: every console line is delivered.
-      resultHandler.waitFor(timeout);
-      return exitStatus();
-    }
-
-    @Override
-    public Optional<Integer> exitStatus() {
-      return resultHandler.hasResult()
-          ? Optional.of(resultHandler.getExitValue())
-          : Optional.empty();
-    }
-
-    @Override
-    public void kill() {
-      process.destroyForcibly();
     }
   }
 }

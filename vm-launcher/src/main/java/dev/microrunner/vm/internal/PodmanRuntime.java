@@ -92,16 +92,14 @@ public final class PodmanRuntime extends BaseRuntime {
 
   @Override
   protected String installHint() {
-    switch (variant) {
-      case KRUN:
-        return "podman and krun (Fedora: dnf install podman crun-krun;"
-            + " Debian/Ubuntu: apt install podman, then krun from libkrun/crun built with"
-            + " libkrun), see docs/runtimes.md";
-      case CRUN:
-        return "podman and crun (apt install podman crun / dnf install podman crun)";
-      default:
-        return "podman and runc (apt install podman runc / dnf install podman runc)";
-    }
+    return switch (variant) {
+      case KRUN ->
+          "podman and krun (Fedora: dnf install podman crun-krun;"
+              + " Debian/Ubuntu: apt install podman, then krun from libkrun/crun built with"
+              + " libkrun), see docs/runtimes.md";
+      case CRUN -> "podman and crun (apt install podman crun / dnf install podman crun)";
+      default -> "podman and runc (apt install podman runc / dnf install podman runc)";
+    };
   }
 
   @Override

@@ -60,8 +60,12 @@ public final class StartStopBenchmark {
     this.containersConf = work.resolve("containers.conf");
     Files.writeString(
         containersConf,
-        "[containers]\ndefault_ulimits = [\"nofile=1024:1024\", \"nproc=1024:1024\"]\n"
-            + "[engine]\nruntime = \"runc\"\n");
+        """
+        [containers]
+        default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+        [engine]
+        runtime = "runc"
+        """);
   }
 
   public static void main(String[] args) throws Exception {
@@ -145,7 +149,7 @@ public final class StartStopBenchmark {
   }
 
   private String nextName() {
-    return "bench-" + ProcessHandle.current().pid() + "-" + (sequence++);
+    return "bench-" + ProcessHandle.current().pid() + "-" + sequence++;
   }
 
   private VmSpec.Builder spec(String image, String script) {
@@ -161,7 +165,9 @@ public final class StartStopBenchmark {
   private long runThrough(MicroVmRuntime runtime, String image) throws Exception {
     long start = System.nanoTime();
     VmHandle vm = runtime.start(spec(image, "exit 0").build(), ConsoleListener.IGNORE);
-    vm.awaitExit(Duration.ofMinutes(1)).orElseThrow();
+    if (vm.awaitExit(Duration.ofMinutes(1)).isEmpty()) {
+      throw new IllegalStateException(vm.name() + " did not end within a minute");
+    }
     return System.nanoTime() - start;
   }
 

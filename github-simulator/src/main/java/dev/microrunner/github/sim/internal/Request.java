@@ -46,7 +46,7 @@ final class Request {
       Map<String, String> values = new LinkedHashMap<>();
       String raw = exchange.getRequestURI().getRawQuery();
       if (raw != null && !raw.isEmpty()) {
-        for (String pair : raw.split("&")) {
+        for (String pair : raw.split("&", -1)) {
           int eq = pair.indexOf('=');
           String key = eq < 0 ? pair : pair.substring(0, eq);
           String value = eq < 0 ? "" : pair.substring(eq + 1);

@@ -138,7 +138,7 @@ final class RestApiRoutes {
     ObjectNode reply = JSON.createObjectNode();
     reply.put("id", app.installationId());
     reply.put("app_id", app.appId());
-    String login = scope.split("/")[2];
+    String login = scope.split("/", -1)[2];
     reply.putObject("account").put("login", login);
     reply.put("target_type", scope.startsWith("/orgs/") ? "Organization" : "User");
     return Reply.of(200, reply);
@@ -184,7 +184,7 @@ final class RestApiRoutes {
     }
     synchronized (store) {
       if (store.groups.stream().noneMatch(group -> group.id() == groupId)
-          || scope.startsWith("/repos/") && groupId != 1) {
+          || (scope.startsWith("/repos/") && groupId != 1)) {
         return Reply.notFound();
       }
       if (store.runnerNamed(scope, name).isPresent()) {
