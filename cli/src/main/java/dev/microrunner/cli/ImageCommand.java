@@ -238,7 +238,14 @@ public final class ImageCommand implements Callable<Integer> {
         ImageBuildRequest request = builder.build();
         // Fail here, as a usage error, rather than after writing the context.
         for (Architecture architecture : request.architectures()) {
-          release.sha256(architecture);
+          try {
+            release.sha256(architecture);
+          } catch (ImageBuildException e) {
+            throw new ParameterException(
+                spec.commandLine(),
+                e.getMessage() + " (--runner-sha256-" + architecture.runnerArch() + ")",
+                e);
+          }
         }
         return request;
       } catch (IllegalArgumentException | ImageBuildException e) {

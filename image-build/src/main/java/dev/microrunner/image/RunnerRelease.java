@@ -82,10 +82,7 @@ public record RunnerRelease(
                     + ": runner-versions.properties holds the placeholder "
                     + PLACEHOLDER
                     + " until the weekly images workflow pins the published checksums;"
-                    + " pass the checksum from the release notes explicitly"
-                    + " (microrunner image build --runner-sha256-"
-                    + architecture.runnerArch()
-                    + ")"));
+                    + " pass the checksum from the release notes explicitly"));
   }
 
   /** The build argument value: the checksum, or the placeholder the image refuses. */

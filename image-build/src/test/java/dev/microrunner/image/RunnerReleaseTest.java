@@ -37,7 +37,8 @@ class RunnerReleaseTest {
     ImageBuildException error =
         assertThrows(ImageBuildException.class, () -> release.sha256(Architecture.X64));
     assertTrue(error.getMessage().contains("2.300.0 linux-x64"), error.getMessage());
-    assertTrue(error.getMessage().contains("--runner-sha256-x64"), error.getMessage());
+    // How to pass it is the command line's to say (ImageCommandTest).
+    assertTrue(error.getMessage().contains("pass the checksum"), error.getMessage());
   }
 
   @Test
