@@ -152,6 +152,33 @@ public final class GuestHandshake {
   }
 
   /**
+   * Writes {@code <id>.sta}, replacing the last status. Like the registration file it must hold no
+   * secret read from the env file: a job's name comes from the workflow, which could quote one.
+   */
+  public void publishStatus(RunnerStatus status) throws IOException {
+    Objects.requireNonNull(status, "status");
+    String text = EnvFile.render(status.toEntries());
+    for (String secret : secretsFromEnv) {
+      if (text.contains(secret)) {
+        throw new IllegalArgumentException(
+            "status of " + runnerId + " must not contain a secret from its env");
+      }
+    }
+    byte[] content = text.getBytes(StandardCharsets.UTF_8);
+    if (content.length > HandshakeFile.STATUS.maxBytes()) {
+      throw new IllegalArgumentException(
+          "status of "
+              + runnerId
+              + " is "
+              + content.length
+              + " bytes; at most "
+              + HandshakeFile.STATUS.maxBytes()
+              + " are allowed");
+    }
+    files.writeAtomically(runnerId.fileName(HandshakeFile.STATUS), content);
+  }
+
+  /**
    * One poll for {@code <id>.trm}. Whatever is found is removed; true only when it is a regular
    * file holding the secret (one trailing newline allowed). Anything else is logged and ignored.
    */

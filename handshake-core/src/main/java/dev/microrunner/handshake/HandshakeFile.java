@@ -9,7 +9,12 @@ public enum HandshakeFile {
   /** VM to host: stop the loop after this VM. Holds the loop secret. */
   BREAK("brk", 4 * 1024),
   /** Host to VM: stop the runner now. Holds the loop secret. */
-  TERMINATE("trm", 4 * 1024);
+  TERMINATE("trm", 4 * 1024),
+  /**
+   * VM to host: the runner's state and, once it ended, how ({@link RunnerStatus}). Rewritten on
+   * every change; holds nothing secret, and the host trusts it only with its own loop's behaviour.
+   */
+  STATUS("sta", 4 * 1024);
 
   private final String extension;
   private final int maxBytes;

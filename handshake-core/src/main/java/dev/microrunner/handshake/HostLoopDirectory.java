@@ -5,6 +5,9 @@ import dev.microrunner.handshake.internal.ReadResult;
 import dev.microrunner.handshake.internal.SafeDirectory;
 import dev.microrunner.handshake.internal.SecretFileContent;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
@@ -242,6 +245,37 @@ public final class HostLoopDirectory implements AutoCloseable {
       LOG.warn("Ignored {}: it {}", path.resolve(name), unsafe.reason());
     }
     return false;
+  }
+
+  /**
+   * Reads and removes {@code <id>.sta}, the newest status the VM wrote since the last call. Empty
+   * when there is none, or when what is there is unsafe or not a status file (logged): the guest
+   * writes it, so it may be anything.
+   */
+  public Optional<RunnerStatus> consumeStatus(RunnerId id) throws IOException {
+    checkLoop(id);
+    String name = id.fileName(HandshakeFile.STATUS);
+    ReadResult result = files.claimAndRead(name, HandshakeFile.STATUS.maxBytes());
+    if (result instanceof ReadResult.Unsafe unsafe) {
+      LOG.warn("Ignored {}: it {}", path.resolve(name), unsafe.reason());
+      return Optional.empty();
+    }
+    if (!(result instanceof ReadResult.Content content)) {
+      return Optional.empty();
+    }
+    try {
+      String text =
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT)
+              .decode(ByteBuffer.wrap(content.bytes()))
+              .toString();
+      return Optional.of(RunnerStatus.fromEntries(EnvFile.parse(text)));
+    } catch (CharacterCodingException | IllegalArgumentException e) {
+      LOG.warn("Ignored {}: not a status file ({})", path.resolve(name), e.getMessage());
+      return Optional.empty();
+    }
   }
 
   /**

@@ -131,6 +131,39 @@ class GuestHandshakeTest {
   }
 
   @Test
+  void statusUpdatesReachTheHostInOrderAndEachIsReadOnce() throws Exception {
+    guest.consumeEnv();
+    RunnerStatus busy =
+        RunnerStatus.starting().withRunnerVersion("2.336.0").withJobStarted("build");
+
+    guest.publishStatus(busy);
+    assertEquals(java.util.Optional.of(busy), host.consumeStatus(id));
+    assertEquals(java.util.Optional.empty(), host.consumeStatus(id), "read once");
+
+    RunnerStatus ended =
+        busy.withJobResult("build", "Canceled")
+            .ended(
+                new RunnerStatus.Ending(
+                    RunnerStatus.Outcome.STOPPED, java.util.OptionalInt.of(0), "asked to stop"));
+    guest.publishStatus(busy.withState(RunnerStatus.State.STOPPING));
+    guest.publishStatus(ended);
+    assertEquals(java.util.Optional.of(ended), host.consumeStatus(id), "the newest wins");
+  }
+
+  @Test
+  void statusMustNotCarryASecretFromTheEnv() throws IOException {
+    guest.consumeEnv();
+
+    var e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> guest.publishStatus(RunnerStatus.starting().withJobStarted(secret.reveal())));
+
+    assertFalse(e.getMessage().contains(secret.reveal()));
+    assertFalse(Files.exists(host.path().resolve("2-guest123.sta")));
+  }
+
+  @Test
   void terminationRequestedOnlyForTheSecret() throws IOException {
     assertFalse(guest.terminationRequested(secret));
 

@@ -266,6 +266,77 @@ class HostAdversarialTest {
     assertCanaryUnchanged(canary);
   }
 
+  // --- .sta written by the guest ---
+
+  @Test
+  void statusSymlinkToAHostFileIsNotFollowed() throws IOException {
+    Files.writeString(canary, "STATE='ended'\nOUTCOME='version_refused'\n");
+    Files.createSymbolicLink(file(HandshakeFile.STATUS), canary);
+
+    assertEquals(java.util.Optional.empty(), loop.consumeStatus(id));
+
+    assertEquals("STATE='ended'\nOUTCOME='version_refused'\n", Files.readString(canary));
+    assertFalse(Files.exists(file(HandshakeFile.STATUS), LinkOption.NOFOLLOW_LINKS));
+  }
+
+  @Test
+  void statusFifoNeverBlocks() throws Exception {
+    HostileFiles.mkfifo(file(HandshakeFile.STATUS));
+
+    var status = assertTimeoutPreemptively(BOUND, () -> loop.consumeStatus(id));
+
+    assertEquals(java.util.Optional.empty(), status);
+  }
+
+  @Test
+  void sparseMultiGigabyteStatusIsRejectedWithoutReadingIt() throws Exception {
+    try (var sparse = new RandomAccessFile(file(HandshakeFile.STATUS).toFile(), "rw")) {
+      sparse.write("STATE='idle'\n".getBytes(StandardCharsets.UTF_8));
+      sparse.setLength(6L * 1024 * 1024 * 1024);
+    }
+
+    var status = assertTimeoutPreemptively(BOUND, () -> loop.consumeStatus(id));
+
+    assertEquals(java.util.Optional.empty(), status);
+  }
+
+  static Stream<String> malformedStatuses() {
+    return Stream.of(
+        "",
+        "STATE=idle\n",
+        "STATE='sleeping'\n",
+        "STATE='ended'\n",
+        "STATE='ended'\nOUTCOME='rebooted'\n",
+        "STATE='busy'\nJOBS_STARTED='-1'\n",
+        "STATE='busy'\nJOBS_STARTED='99999999999999999999'\n",
+        "STATE='idle'\nRUNNER_VERSION='2.336.0; rm -rf /'\n",
+        "STATE='ended'\nOUTCOME='stopped'\nLISTENER_STATUS='1e9'\n",
+        "STATE='busy'\nJOB='x'\nJOB_RESULT='Succeeded\u001b[2J'\n",
+        "STATE='idle'\u0000\n");
+  }
+
+  @ParameterizedTest
+  @MethodSource("malformedStatuses")
+  void malformedStatusIsIgnoredAndRemoved(String content) throws IOException {
+    Files.writeString(file(HandshakeFile.STATUS), content);
+
+    assertEquals(java.util.Optional.empty(), loop.consumeStatus(id));
+    assertFalse(Files.exists(file(HandshakeFile.STATUS), LinkOption.NOFOLLOW_LINKS));
+  }
+
+  @Test
+  void statusWithUnknownKeysAndAHugeJobNameIsReadBounded() throws IOException {
+    Files.writeString(
+        file(HandshakeFile.STATUS),
+        "STATE='busy'\nJOB='" + "j".repeat(3000) + "\nnext'\nFUTURE_KEY='x'\nJOBS_STARTED='1'\n");
+
+    RunnerStatus status = loop.consumeStatus(id).orElseThrow();
+
+    assertEquals(RunnerStatus.State.BUSY, status.state());
+    assertEquals(RunnerStatus.MAX_JOB_NAME, status.job().orElseThrow().name().length());
+    assertFalse(status.job().orElseThrow().name().contains("\n"));
+  }
+
   private static List<Path> listing(Path directory) throws IOException {
     try (Stream<Path> entries = Files.list(directory)) {
       return entries.sorted().toList();
