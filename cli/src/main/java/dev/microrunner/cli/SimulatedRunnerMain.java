@@ -10,6 +10,8 @@ public final class SimulatedRunnerMain {
   private SimulatedRunnerMain() {}
 
   public static void main(String[] args) {
-    System.exit(SimulatedRunner.execute(args, System.getenv(), System.out, System.err));
+    System.exit(
+        SimulatedRunner.execute(
+            args, System.getenv(), System.out, System.err, Signals::onEachTermination));
   }
 }

@@ -88,6 +88,7 @@ class RunnerTableTest {
         started,
         Optional.of(started),
         Optional.of(started.plusMillis(millis)),
-        Optional.of("Succeeded"));
+        Optional.of("Succeeded"),
+        Optional.empty());
   }
 }

@@ -5,6 +5,7 @@ import dev.microrunner.github.sim.internal.SimStore;
 import java.io.IOException;
 import java.net.URI;
 import java.security.PublicKey;
+import java.util.Optional;
 
 /**
  * A GitHub simulator on 127.0.0.1: the self-hosted runner endpoints of GitHub's REST API (same
@@ -50,6 +51,17 @@ public final class GitHubSimulator implements AutoCloseable {
   /** Adds a runner group to every organization and enterprise; returns its id. */
   public long addRunnerGroup(String name) {
     return store.addGroup(name);
+  }
+
+  /**
+   * Sets the actions/runner versions GitHub serves and accepts. A connecting runner older than
+   * {@code latest} whose updates are not disabled (a JIT runner's cannot be) gets an update message
+   * instead of a job; one older than {@code oldestAccepted} is refused. The defaults: latest
+   * {@value dev.microrunner.github.sim.internal.RunnerVersions#DEFAULT_LATEST}, every version
+   * accepted.
+   */
+  public void setRunnerVersions(String latest, Optional<String> oldestAccepted) {
+    store.runnerVersions(latest, oldestAccepted);
   }
 
   public void enqueueJob(SimJob job) {

@@ -7,8 +7,20 @@ import java.util.Objects;
 /**
  * A workflow job waiting for a runner: a runner takes it when it has every one of its labels
  * (case-insensitive), as with {@code runs-on}.
+ *
+ * @param duration how long the job runs when nothing stops it
+ * @param cancelTime how long the runner needs to cancel it once asked to stop (upstream's worker
+ *     interrupts the step, waits for it and runs the post-job steps before it reports)
  */
-public record SimJob(String name, List<String> labels, Duration duration) {
+public record SimJob(String name, List<String> labels, Duration duration, Duration cancelTime) {
+
+  /** What a job takes to cancel when nothing else is said. */
+  public static final Duration DEFAULT_CANCEL_TIME = Duration.ofMillis(500);
+
+  public SimJob(String name, List<String> labels, Duration duration) {
+    this(name, labels, duration, DEFAULT_CANCEL_TIME);
+  }
+
   public SimJob {
     if (name == null || name.isBlank()) {
       throw new IllegalArgumentException("job name must not be empty");
@@ -17,6 +29,10 @@ public record SimJob(String name, List<String> labels, Duration duration) {
     Objects.requireNonNull(duration, "duration");
     if (duration.isNegative()) {
       throw new IllegalArgumentException("job duration must not be negative: " + duration);
+    }
+    Objects.requireNonNull(cancelTime, "cancelTime");
+    if (cancelTime.isNegative()) {
+      throw new IllegalArgumentException("job cancel time must not be negative: " + cancelTime);
     }
   }
 }

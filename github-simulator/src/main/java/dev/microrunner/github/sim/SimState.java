@@ -38,7 +38,11 @@ public record SimState(
 
   /**
    * A job: {@code status} is {@code queued}, {@code in_progress} or {@code completed}; {@code
-   * result} is {@code Succeeded} or {@code Canceled} (runner went away).
+   * result} is what the runner reported ({@code Succeeded}, {@code Failed}, {@code Canceled}).
+   *
+   * <p>As at GitHub, only the runner ends a job: a runner killed while it runs one leaves it {@code
+   * in_progress}. {@code cancelStartedAt} is when the runner began to cancel it, so a job with that
+   * time and no result is one whose runner was killed while cancelling.
    */
   public record JobState(
       long id,
@@ -50,7 +54,8 @@ public record SimState(
       Instant queuedAt,
       Optional<Instant> startedAt,
       Optional<Instant> finishedAt,
-      Optional<String> result) {
+      Optional<String> result,
+      Optional<Instant> cancelStartedAt) {
     public JobState {
       labels = List.copyOf(labels);
     }

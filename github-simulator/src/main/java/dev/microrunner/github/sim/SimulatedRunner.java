@@ -3,6 +3,7 @@ package dev.microrunner.github.sim;
 import dev.microrunner.github.sim.internal.RunnerListener;
 import java.io.PrintStream;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * The simulated actions/runner listener that {@link SimulatedRunnerDistribution}'s scripts run.
@@ -18,8 +19,12 @@ import java.util.Map;
  *
  * <p>Every option can also come from {@code ACTIONS_RUNNER_INPUT_<NAME>} (e.g. {@code
  * ACTIONS_RUNNER_INPUT_JITCONFIG}), as with the real runner. The runner root is {@code --root},
- * else {@code MICRORUNNER_RUNNER_ROOT}, else the working directory. SIGTERM marks the runner
- * offline and exits promptly.
+ * else {@code MICRORUNNER_RUNNER_ROOT}, else the working directory. {@code Runner.Listener
+ * --version} prints the version.
+ *
+ * <p>Its behaviour follows upstream's where a caller can observe it: exit statuses, terminal lines,
+ * the time a cancelled job takes, version refusals and updates, job hooks and diagnostic logs (see
+ * {@code docs/github.md}).
  */
 public final class SimulatedRunner {
 
@@ -31,10 +36,18 @@ public final class SimulatedRunner {
   /**
    * Runs the listener in this JVM and returns its exit status. The process entry point belongs to
    * the program that ships the distribution (the CLI's {@code SimulatedRunnerMain}): a library
-   * never ends the JVM.
+   * never ends the JVM, nor takes over its signals.
+   *
+   * @param onTermination is handed the action to run on each SIGINT and SIGTERM, which the entry
+   *     point must install in place of the JVM's default (exit at once): the listener then cancels
+   *     its job and returns its status
    */
   public static int execute(
-      String[] args, Map<String, String> environment, PrintStream out, PrintStream err) {
-    return RunnerListener.execute(args, environment, out, err);
+      String[] args,
+      Map<String, String> environment,
+      PrintStream out,
+      PrintStream err,
+      Consumer<Runnable> onTermination) {
+    return RunnerListener.execute(args, environment, out, err, onTermination);
   }
 }

@@ -42,6 +42,7 @@ final class RunnerApiRoutes {
     this.listenerRoutes =
         new Router<Call>()
             .post("/_sim/runner/jobs/(\\d+)/complete", this::completeJob)
+            .post("/_sim/runner/jobs/(\\d+)/cancelling", this::cancelling)
             .post("/_sim/runner/connect", this::connect)
             .post("/_sim/runner/disconnect", this::disconnect)
             .get("/_sim/runner/jobs", this::takeJob);
@@ -135,6 +136,10 @@ final class RunnerApiRoutes {
       if (runner == null || !runner.scope.equals(scope)) {
         return Reply.notFound();
       }
+      if (runner.jobId != null) {
+        throw new HttpError(
+            422, "Bad request - Runner \"" + runner.name + "\" is still running a job\"");
+      }
       store.removeRunner(id);
       return Reply.noContent();
     }
@@ -165,18 +170,31 @@ final class RunnerApiRoutes {
   // ---- The listener ---------------------------------------------------------------------------
 
   /**
-   * {@code POST /_sim/runner/connect}: opens the runner's listener session, which marks it online;
-   * 200 with the runner.
+   * {@code POST /_sim/runner/connect} with {@code {"version": "2.336.0", "disable_update": false}}:
+   * opens the runner's listener session, which marks it online; 200 with the runner, 409 when a
+   * session is open already, 403 when GitHub no longer accepts the version.
    */
-  private Reply connect(Call call, Matcher path) {
-    if (!store.connect(call.runner().id)) {
-      // GitHub allows one listener session per runner: a JIT config started twice fails.
-      return Reply.error(409, "A session for this runner already exists.");
+  private Reply connect(Call call, Matcher path) throws IOException, HttpError {
+    JsonNode body = call.request().body();
+    String version = body.path("version").asText("");
+    SimStore.Connection connection;
+    try {
+      connection =
+          store.connect(call.runner().id, version, body.path("disable_update").asBoolean(false));
+    } catch (IllegalArgumentException e) {
+      throw new HttpError(400, e.getMessage());
     }
-    return Reply.of(200, RestApiRoutes.runnerJson(call.runner()));
+    return switch (connection) {
+      case OPENED -> Reply.of(200, RestApiRoutes.runnerJson(call.runner()));
+      // GitHub allows one listener session per runner: a JIT config started twice fails.
+      case CONFLICT -> Reply.error(409, "A session for this runner already exists.");
+      case VERSION_REFUSED ->
+          Reply.error(
+              403, "Runner version v" + version + " is deprecated and cannot receive messages.");
+    };
   }
 
-  /** {@code POST /_sim/runner/disconnect}: offline; a job it was running is canceled. */
+  /** {@code POST /_sim/runner/disconnect}: offline; a job it runs is left as it is. */
   private Reply disconnect(Call call, Matcher path) {
     store.disconnect(call.runner().id);
     return Reply.noContent();
@@ -192,6 +210,13 @@ final class RunnerApiRoutes {
       wait = MAX_LONG_POLL;
     }
     SimStore.RunnerRecord runner = call.runner();
+    Optional<String> update = store.updateFor(runner.id);
+    if (update.isPresent()) {
+      ObjectNode reply = JSON.createObjectNode();
+      reply.put("type", "update");
+      reply.put("version", update.get());
+      return Reply.of(200, reply);
+    }
     Optional<SimStore.JobRecord> job = store.takeJob(runner.id, wait);
     if (job.isEmpty()) {
       synchronized (store) {
@@ -202,11 +227,21 @@ final class RunnerApiRoutes {
       return Reply.noContent();
     }
     ObjectNode reply = JSON.createObjectNode();
+    reply.put("type", "job");
     reply.put("id", job.get().id);
     reply.put("name", job.get().job.name());
     reply.put("duration_ms", job.get().job.duration().toMillis());
+    reply.put("cancel_ms", job.get().job.cancelTime().toMillis());
     job.get().job.labels().forEach(reply.putArray("labels")::add);
     return Reply.of(200, reply);
+  }
+
+  /** {@code POST /_sim/runner/jobs/{id}/cancelling}: the runner began to cancel it; 204. */
+  private Reply cancelling(Call call, Matcher path) {
+    if (!store.cancelling(call.runner().id, Long.parseLong(path.group(1)))) {
+      return Reply.notFound();
+    }
+    return Reply.noContent();
   }
 
   /** {@code POST /_sim/runner/jobs/{id}/complete}: {@code {"result": "Succeeded"}}; 204. */

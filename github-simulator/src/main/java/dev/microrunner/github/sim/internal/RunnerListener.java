@@ -13,16 +13,12 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -39,25 +35,39 @@ import picocli.CommandLine.Option;
 public final class RunnerListener implements Callable<Integer> {
 
   static final String ENV_PREFIX = "ACTIONS_RUNNER_INPUT_";
+
+  /** Set by the distribution's {@code bin/Runner.Listener}: the version it simulates. */
+  public static final String VERSION_ENV = "MICRORUNNER_SIM_RUNNER_VERSION";
+
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Duration POLL = Duration.ofSeconds(10);
-  private static final DateTimeFormatter TIME =
-      DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss'Z'").withZone(ZoneOffset.UTC);
 
   private final Map<String, String> environment;
   private final PrintStream out;
   private final PrintStream err;
+  private final Consumer<Runnable> onTermination;
 
-  private RunnerListener(Map<String, String> environment, PrintStream out, PrintStream err) {
+  @Option(names = "--version", description = "Print the runner's version and exit.")
+  boolean printVersion;
+
+  private RunnerListener(
+      Map<String, String> environment,
+      PrintStream out,
+      PrintStream err,
+      Consumer<Runnable> onTermination) {
     this.environment = environment;
     this.out = out;
     this.err = err;
+    this.onTermination = onTermination;
   }
 
   /** See {@link SimulatedRunner#execute}. */
   public static int execute(
-      String[] args, Map<String, String> environment, PrintStream out, PrintStream err) {
-    RunnerListener runner = new RunnerListener(environment, out, err);
+      String[] args,
+      Map<String, String> environment,
+      PrintStream out,
+      PrintStream err,
+      Consumer<Runnable> onTermination) {
+    RunnerListener runner = new RunnerListener(environment, out, err, onTermination);
     CommandLine commandLine = new CommandLine(runner, new Factory(runner));
     commandLine.setDefaultValueProvider(
         argument -> {
@@ -78,9 +88,13 @@ public final class RunnerListener implements Callable<Integer> {
     return commandLine.execute(args);
   }
 
-  /** Without a command: run, if a JIT config is in the environment. */
+  /** Without a command: the version, or run if a JIT config is in the environment. */
   @Override
   public Integer call() throws Exception {
+    if (printVersion) {
+      out.println(version(root(null)));
+      return 0;
+    }
     if (environment.containsKey(ENV_PREFIX + "JITCONFIG")) {
       Run run = new Run(this);
       run.jitConfig = environment.get(ENV_PREFIX + "JITCONFIG");
@@ -100,8 +114,16 @@ public final class RunnerListener implements Callable<Integer> {
         .normalize();
   }
 
-  static String now() {
-    return TIME.format(Instant.now());
+  /**
+   * The runner's version: the distribution's, or what a simulated self-update installed in {@code
+   * root}.
+   */
+  String version(Path root) throws IOException {
+    Path updated = root.resolve(RunnerVersions.INSTALLED_VERSION_FILE);
+    if (Files.isRegularFile(updated)) {
+      return Files.readString(updated).strip();
+    }
+    return environment.getOrDefault(VERSION_ENV, RunnerVersions.DEFAULT_LATEST);
   }
 
   private static final class Factory implements CommandLine.IFactory {
@@ -235,6 +257,7 @@ public final class RunnerListener implements Callable<Integer> {
       settings.put("gitHubUrl", url);
       settings.put("workFolder", work);
       settings.put("ephemeral", ephemeral);
+      settings.put("disableUpdate", disableUpdate);
       ObjectNode credentials = JSON.createObjectNode();
       credentials.put("scheme", "SimulatorCredential");
       credentials.putObject("data").put("credential", registered.path("credential").asText());
@@ -339,19 +362,35 @@ public final class RunnerListener implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
       Identity identity;
+      Path dir = runner.root(root);
       try {
-        identity =
-            jitConfig != null ? Identity.fromJit(jitConfig) : Identity.fromFiles(runner.root(root));
+        identity = jitConfig != null ? Identity.fromJit(jitConfig) : Identity.fromFiles(dir);
       } catch (IllegalArgumentException | IOException e) {
-        runner.err.println("Error: " + e.getMessage());
-        return 1;
+        runner.err.println("An error occurred: " + e.getMessage());
+        return ListenerSession.TERMINATED_ERROR;
       }
-      return new Session(identity, runner.out, runner.err).run();
+      ListenerSession session =
+          new ListenerSession(
+              identity,
+              dir,
+              runner.version(dir),
+              identity.disableUpdate(),
+              runner.environment,
+              runner.out,
+              runner.err);
+      runner.onTermination.accept(session::requestStop);
+      return session.run();
     }
   }
 
   /** Who this runner is, from a JIT config or from the files {@code configure} wrote. */
-  record Identity(URI server, long runnerId, String name, String credential, boolean ephemeral) {
+  record Identity(
+      URI server,
+      long runnerId,
+      String name,
+      String credential,
+      boolean ephemeral,
+      boolean disableUpdate) {
 
     static Identity fromJit(String encoded) {
       JsonNode config;
@@ -370,7 +409,8 @@ public final class RunnerListener implements Callable<Integer> {
           config.path("runner_id").asLong(),
           config.path("runner_name").asText(),
           config.path("credential").asText(),
-          true);
+          true,
+          false);
     }
 
     static Identity fromFiles(Path root) throws IOException {
@@ -387,127 +427,13 @@ public final class RunnerListener implements Callable<Integer> {
           settings.path("agentId").asLong(),
           settings.path("agentName").asText(),
           credentials.path("data").path("credential").asText(),
-          settings.path("ephemeral").asBoolean());
+          settings.path("ephemeral").asBoolean(),
+          settings.path("disableUpdate").asBoolean());
     }
 
     @Override
     public String toString() {
       return "Identity[" + server + ", " + runnerId + ", " + name + "]";
-    }
-  }
-
-  /** One listener session: connect, take jobs, finish; SIGTERM disconnects. */
-  private static final class Session {
-    private final Identity identity;
-    private final PrintStream out;
-    private final PrintStream err;
-    private final AtomicBoolean finished = new AtomicBoolean();
-
-    Session(Identity identity, PrintStream out, PrintStream err) {
-      this.identity = identity;
-      this.out = out;
-      this.err = err;
-    }
-
-    int run() throws IOException, InterruptedException {
-      Thread main = Thread.currentThread();
-      Thread hook = new Thread(() -> onTermination(main), "sim-runner-sigterm");
-      Runtime.getRuntime().addShutdownHook(hook);
-      try {
-        return listen();
-      } catch (InterruptedException e) {
-        return 143;
-      } finally {
-        finished.set(true);
-        try {
-          Runtime.getRuntime().removeShutdownHook(hook);
-        } catch (IllegalStateException shuttingDown) {
-          // The JVM is exiting because of a signal; the hook does the rest.
-        }
-      }
-    }
-
-    private int listen() throws IOException, InterruptedException {
-      HttpResponse<String> connected = call("POST", "/_sim/runner/connect");
-      if (connected.statusCode() != 200) {
-        err.println(
-            now()
-                + ": Failed to connect (HTTP "
-                + connected.statusCode()
-                + "): "
-                + message(connected));
-        return 1;
-      }
-      out.println("√ Connected to GitHub");
-      out.println();
-      out.println("Current runner version: '2.999.0-sim'");
-      out.println(now() + ": Listening for Jobs");
-      while (true) {
-        HttpResponse<String> polled = call("GET", "/_sim/runner/jobs?wait_ms=" + POLL.toMillis());
-        if (polled.statusCode() == 204) {
-          continue;
-        }
-        if (polled.statusCode() != 200) {
-          err.println(
-              now()
-                  + ": Runner registration was removed or rejected (HTTP "
-                  + polled.statusCode()
-                  + ")");
-          return 1;
-        }
-        JsonNode job = JSON.readTree(polled.body());
-        String jobName = job.path("name").asText();
-        out.println(now() + ": Running job: " + jobName);
-        Thread.sleep(job.path("duration_ms").asLong());
-        ObjectNode result = JSON.createObjectNode().put("result", "Succeeded");
-        HttpResponse<String> completed =
-            SimHttp.send(
-                "POST",
-                identity
-                    .server()
-                    .resolve("/_sim/runner/jobs/" + job.path("id").asLong() + "/complete"),
-                "Bearer " + identity.credential(),
-                result);
-        if (completed.statusCode() != 204) {
-          err.println(
-              now()
-                  + ": Job "
-                  + jobName
-                  + " could not be reported (HTTP "
-                  + completed.statusCode()
-                  + ")");
-          return 1;
-        }
-        out.println(now() + ": Job " + jobName + " completed with result: Succeeded");
-        if (identity.ephemeral()) {
-          return 0;
-        }
-      }
-    }
-
-    private HttpResponse<String> call(String method, String path)
-        throws IOException, InterruptedException {
-      return SimHttp.send(
-          method, identity.server().resolve(path), "Bearer " + identity.credential(), null);
-    }
-
-    /** SIGTERM or SIGINT: go offline and let the JVM exit. */
-    private void onTermination(Thread main) {
-      if (finished.get()) {
-        return;
-      }
-      main.interrupt();
-      try {
-        SimHttp.send(
-            "POST",
-            identity.server().resolve("/_sim/runner/disconnect"),
-            "Bearer " + identity.credential(),
-            null);
-      } catch (IOException | InterruptedException e) {
-        // Exiting anyway; the simulator shows the runner online until it is removed.
-      }
-      out.println(now() + ": Runner listener exited: termination requested");
-      out.flush();
     }
   }
 }

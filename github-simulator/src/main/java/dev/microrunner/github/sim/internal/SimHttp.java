@@ -7,6 +7,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 
 /** The simulated runner's HTTP calls to the simulator. */
 final class SimHttp {
@@ -26,6 +27,17 @@ final class SimHttp {
 
   static HttpResponse<String> send(String method, URI uri, String authorization, JsonNode body)
       throws IOException, InterruptedException {
+    return CLIENT.send(
+        request(method, uri, authorization, body), HttpResponse.BodyHandlers.ofString());
+  }
+
+  static CompletableFuture<HttpResponse<String>> sendAsync(
+      String method, URI uri, String authorization, JsonNode body) {
+    return CLIENT.sendAsync(
+        request(method, uri, authorization, body), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static HttpRequest request(String method, URI uri, String authorization, JsonNode body) {
     HttpRequest.Builder request =
         HttpRequest.newBuilder(uri)
             .timeout(REQUEST_TIMEOUT)
@@ -37,6 +49,6 @@ final class SimHttp {
       request.header("Content-Type", "application/json");
       request.method(method, HttpRequest.BodyPublishers.ofString(body.toString()));
     }
-    return CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    return request.build();
   }
 }

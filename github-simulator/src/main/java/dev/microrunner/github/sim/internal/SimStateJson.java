@@ -50,6 +50,7 @@ final class SimStateJson {
       putOptional(node, "started_at", job.startedAt().map(Instant::toString));
       putOptional(node, "finished_at", job.finishedAt().map(Instant::toString));
       putOptional(node, "result", job.result());
+      putOptional(node, "cancel_started_at", job.cancelStartedAt().map(Instant::toString));
     }
     root.put("queued_jobs", state.queuedJobs());
     root.put("running_jobs", state.runningJobs());
@@ -67,7 +68,10 @@ final class SimStateJson {
     }
   }
 
-  /** {@code {"name": "build", "labels": ["self-hosted"], "duration_ms": 500}}; else a 422. */
+  /**
+   * {@code {"name": "build", "labels": ["self-hosted"], "duration_ms": 500, "cancel_ms": 500}};
+   * else a 422.
+   */
   static SimJob job(JsonNode node) throws HttpError {
     List<String> labels = new ArrayList<>();
     node.path("labels").forEach(label -> labels.add(label.asText()));
@@ -75,7 +79,8 @@ final class SimStateJson {
       return new SimJob(
           node.path("name").asText(""),
           labels,
-          Duration.ofMillis(node.path("duration_ms").asLong(0)));
+          Duration.ofMillis(node.path("duration_ms").asLong(0)),
+          Duration.ofMillis(node.path("cancel_ms").asLong(SimJob.DEFAULT_CANCEL_TIME.toMillis())));
     } catch (IllegalArgumentException e) {
       throw new HttpError(422, e.getMessage());
     }

@@ -51,6 +51,12 @@ public final class SimStore {
     boolean online;
     Long jobId;
 
+    /** The actions/runner version its listener announced when it connected. */
+    String version;
+
+    boolean disableUpdate;
+    boolean updateOffered;
+
     RunnerRecord(
         long id,
         String name,
@@ -83,6 +89,7 @@ public final class SimStore {
     Instant startedAt;
     Instant finishedAt;
     String result;
+    Instant cancelStartedAt;
 
     JobRecord(long id, SimJob job, Instant queuedAt) {
       this.id = id;
@@ -105,7 +112,8 @@ public final class SimStore {
           queuedAt,
           Optional.ofNullable(startedAt),
           Optional.ofNullable(finishedAt),
-          Optional.ofNullable(result));
+          Optional.ofNullable(result),
+          Optional.ofNullable(cancelStartedAt));
     }
   }
 
@@ -123,6 +131,8 @@ public final class SimStore {
   private long nextJobId = 1;
   private long nextInstallationId = 1000;
   int removedRunners;
+  private String latestRunnerVersion = RunnerVersions.DEFAULT_LATEST;
+  private String oldestAcceptedRunnerVersion;
   private long apiRequests;
   private final Faults faults = new Faults();
 
@@ -208,13 +218,14 @@ public final class SimStore {
         .findFirst();
   }
 
+  /**
+   * Removes a runner. A job it was running stays in progress, as at GitHub, where only a runner
+   * reports a job's end; callers refuse to remove a busy runner where GitHub does.
+   */
   synchronized void removeRunner(long id) {
     RunnerRecord removed = runners.remove(id);
     if (removed != null) {
       removedRunners++;
-      if (removed.jobId != null) {
-        finishJob(removed.jobId, "Canceled");
-      }
       notifyAll();
     }
   }
@@ -300,29 +311,85 @@ public final class SimStore {
     }
   }
 
-  /** Opens the runner's listener session; false when one is already open. */
-  synchronized boolean connect(long runnerId) {
-    RunnerRecord runner = runners.get(runnerId);
-    if (runner == null || runner.online) {
-      return false;
-    }
-    runner.online = true;
-    notifyAll();
-    return true;
+  /** How a listener's attempt to open its session ended. */
+  enum Connection {
+    OPENED,
+    /** GitHub allows one session per runner. */
+    CONFLICT,
+    /** The runner's version is older than GitHub accepts. */
+    VERSION_REFUSED
   }
 
-  /** Closes the listener session; a job it was running is canceled. */
+  /** Opens the runner's listener session for a listener of {@code version}. */
+  synchronized Connection connect(long runnerId, String version, boolean disableUpdate) {
+    RunnerRecord runner = runners.get(runnerId);
+    if (runner == null || runner.online) {
+      return Connection.CONFLICT;
+    }
+    if (oldestAcceptedRunnerVersion != null
+        && RunnerVersions.compare(version, oldestAcceptedRunnerVersion) < 0) {
+      return Connection.VERSION_REFUSED;
+    }
+    runner.online = true;
+    runner.version = version;
+    runner.disableUpdate = disableUpdate;
+    runner.updateOffered = false;
+    notifyAll();
+    return Connection.OPENED;
+  }
+
+  /**
+   * The version the runner should update itself to, once per session: GitHub sends an outdated
+   * runner an update message instead of a job unless its updates are disabled, which a JIT runner's
+   * cannot be.
+   */
+  synchronized Optional<String> updateFor(long runnerId) {
+    RunnerRecord runner = runners.get(runnerId);
+    if (runner == null
+        || runner.disableUpdate
+        || runner.updateOffered
+        || RunnerVersions.compare(runner.version, latestRunnerVersion) >= 0) {
+      return Optional.empty();
+    }
+    runner.updateOffered = true;
+    return Optional.of(latestRunnerVersion);
+  }
+
+  /**
+   * Closes the listener session: the runner goes offline. A job it runs is not touched: the runner
+   * reports its result itself, or it stays in progress.
+   */
   synchronized void disconnect(long runnerId) {
     RunnerRecord runner = runners.get(runnerId);
     if (runner == null) {
       return;
     }
     runner.online = false;
-    if (runner.jobId != null) {
-      finishJob(runner.jobId, "Canceled");
-      runner.jobId = null;
-    }
     notifyAll();
+  }
+
+  /** The runner began to cancel its job; false when that is not its job. */
+  synchronized boolean cancelling(long runnerId, long jobId) {
+    RunnerRecord runner = runners.get(runnerId);
+    if (runner == null || runner.jobId == null || runner.jobId != jobId) {
+      return false;
+    }
+    JobRecord job = job(jobId);
+    if (job.cancelStartedAt == null) {
+      job.cancelStartedAt = now();
+    }
+    return true;
+  }
+
+  /**
+   * Sets what GitHub serves and accepts: runners older than {@code latest} are told to update, and
+   * runners older than {@code oldestAccepted} (if given) are refused.
+   */
+  public synchronized void runnerVersions(String latest, Optional<String> oldestAccepted) {
+    RunnerVersions.parse(latest);
+    oldestAccepted.ifPresent(RunnerVersions::parse);
+    latestRunnerVersion = latest;
+    oldestAcceptedRunnerVersion = oldestAccepted.orElse(null);
   }
 
   synchronized void expireTokens() {
