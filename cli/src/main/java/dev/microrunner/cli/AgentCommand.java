@@ -3,6 +3,7 @@ package dev.microrunner.cli;
 import dev.microrunner.loop.Agent;
 import dev.microrunner.loop.AgentConfig;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -26,8 +27,9 @@ import picocli.CommandLine.Spec;
       "The entrypoint inside a VM: reads and deletes the .env file, registers and runs one"
           + " ephemeral actions/runner, and answers the host's .trm. Values in the .env file win"
           + " over these options.",
-      "The runner is actions/runner's run.sh in RUNNER_INSTALL or MICRORUNNER_RUNNER_DIR (default /home/runner, then"
-          + " /opt/actions-runner), or the command after --.",
+      "The runner is actions/runner's listener (bin/Runner.Listener) in RUNNER_INSTALL or"
+          + " MICRORUNNER_RUNNER_DIR (default /home/runner, then /opt/actions-runner), or the"
+          + " command after --.",
     })
 public final class AgentCommand implements Callable<Integer> {
 
@@ -109,9 +111,19 @@ public final class AgentCommand implements Callable<Integer> {
               + " podman). MICRORUNNER_DOCKER_SERVICE, now: ${DEFAULT-VALUE}.")
   String dockerService;
 
+  @Option(
+      names = "--stop-grace",
+      paramLabel = "SECONDS",
+      defaultValue = "${env:MICRORUNNER_STOP_GRACE:-35}",
+      description =
+          "How long the runner has to cancel its job and end after SIGTERM before it is killed"
+              + " (actions/runner takes up to 30 s). MICRORUNNER_STOP_GRACE, now:"
+              + " ${DEFAULT-VALUE}.")
+  long stopGrace;
+
   @Mixin LoggingOptions logging = new LoggingOptions();
 
-  @Parameters(paramLabel = "COMMAND", description = "Run this instead of run.sh.")
+  @Parameters(paramLabel = "COMMAND", description = "Run this instead of the listener.")
   List<String> command = new ArrayList<>();
 
   @Spec CommandSpec spec;
@@ -141,6 +153,7 @@ public final class AgentCommand implements Callable<Integer> {
         .runnerInstall(runnerInstall)
         .command(command)
         .dockerService(parseDockerService(dockerService))
+        .stopGrace(flag("--stop-grace", () -> seconds(stopGrace)))
         .build();
   }
 
@@ -151,6 +164,13 @@ public final class AgentCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), flag + ": " + e.getMessage(), e);
     }
+  }
+
+  private static Duration seconds(long value) {
+    if (value < 0) {
+      throw new IllegalArgumentException("must not be negative, got " + value);
+    }
+    return Duration.ofSeconds(value);
   }
 
   private AgentConfig.DockerService parseDockerService(String value) {

@@ -200,9 +200,10 @@ public final class RunnerCommand implements Callable<Integer> {
   @Option(
       names = "--grace",
       paramLabel = "SECONDS",
-      defaultValue = "${env:RUNNER_GRACE:-30}",
+      defaultValue = "${env:RUNNER_GRACE:-45}",
       description =
-          "How long a VM has to end after .trm before it is stopped. RUNNER_GRACE, now:"
+          "How long a VM has to end after .trm before it is stopped: a busy runner cancels its"
+              + " job and reports it, which actions/runner allows 30 s. RUNNER_GRACE, now:"
               + " ${DEFAULT-VALUE}.")
   long grace;
 

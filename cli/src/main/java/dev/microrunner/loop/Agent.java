@@ -5,11 +5,14 @@ import dev.microrunner.github.RunnerScope;
 import dev.microrunner.handshake.EnvFile;
 import dev.microrunner.handshake.GuestHandshake;
 import dev.microrunner.handshake.LoopSecret;
+import dev.microrunner.handshake.RunnerStatus;
 import dev.microrunner.handshake.TerminationWatch;
+import dev.microrunner.loop.internal.ListenerOutput;
 import dev.microrunner.vm.ChildEnvironment;
 import dev.microrunner.vm.CommandRunner;
 import dev.microrunner.vm.CommandRunner.Command;
 import dev.microrunner.vm.CommandRunner.Running;
+import dev.microrunner.vm.EnvironmentMount;
 import dev.microrunner.vm.Executables;
 import dev.microrunner.vm.VmException;
 import java.io.IOException;
@@ -28,6 +31,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.apache.commons.io.file.PathUtils;
 import org.slf4j.Logger;
@@ -35,12 +39,23 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The entrypoint inside the VM: reads and deletes {@code <id>.env}, registers the runner (JIT:
- * nothing to do; token: {@code config.sh}), publishes {@code <id>.tkn}, runs the runner, stops it
- * when {@code <id>.trm} holds the secret, and writes {@code <id>.brk} when the VM is told to stop
- * ({@link #signalled()}, called by the command's SIGINT/SIGTERM handler).
+ * nothing to do; token: {@code config.sh}), starts actions/runner's listener, publishes {@code
+ * <id>.tkn} once the listener listens for jobs, reports the runner's state and how it ended in
+ * {@code <id>.sta}, stops the runner when {@code <id>.trm} holds the secret, and writes {@code
+ * <id>.brk} when the VM is told to stop ({@link #signalled()}, called by the command's
+ * SIGINT/SIGTERM handler).
+ *
+ * <p>The listener ({@code bin/Runner.Listener run}) is started directly, not through {@code
+ * run.sh}: run.sh reports most of the listener's exit statuses as 0 and, unless {@code
+ * RUNNER_MANUALLY_TRAP_SIG} is set, never passes a signal on (actions/runner v2.336.0, {@code
+ * src/Misc/layoutroot/run.sh}). Started directly, as the runner's user through {@code setpriv},
+ * which leaves no process between the agent and the listener, a stop is SIGTERM to the listener
+ * alone: upstream's handler then cancels the job and reports it within 30 s ({@code
+ * Runner.Listener/Runner.cs}, {@code Constants.Runner.ExitOnUnloadTimeout}), and only after {@link
+ * AgentConfig#stopGrace()} is what is left killed.
  *
  * <p>Secrets go to the one child that needs them through its environment ({@code
- * ACTIONS_RUNNER_INPUT_JITCONFIG} for {@code run.sh}, {@code ACTIONS_RUNNER_INPUT_TOKEN} for {@code
+ * ACTIONS_RUNNER_INPUT_JITCONFIG} for the listener, {@code ACTIONS_RUNNER_INPUT_TOKEN} for {@code
  * config.sh}), never through argv. Children run through vm-launcher's {@link CommandRunner}; their
  * output and errors go to this process's stdout (the VM console) line by line.
  */
@@ -56,6 +71,9 @@ public final class Agent {
 
   private static final CommandRunner COMMANDS = CommandRunner.commonsExec();
 
+  /** actions/runner's listener, in its installation. */
+  private static final String LISTENER = "bin/Runner.Listener";
+
   private final AgentConfig config;
   private final Map<String, String> environment;
   private final String currentUser;
@@ -69,6 +87,8 @@ public final class Agent {
   private boolean terminatedByHost;
   private Path privateCopy;
   private Running dockerService;
+  private final ListenerOutput output = new ListenerOutput();
+  private boolean registrationPublished;
 
   /**
    * @param environment this process's environment (where {@code RUNNER_INSTALL} is looked up, and
@@ -127,13 +147,19 @@ public final class Agent {
     } else {
       runnerEnvironment.remove("RUNNER_ALLOW_RUNASROOT");
     }
-    if (token != null && Files.exists(install.orElseThrow().resolve(".runner"))) {
-      // A configured installation shared by several runners (the process runtime on a host):
-      // config.sh would refuse it, so this runner configures a private copy.
+    if (!settings.user.equals(currentUser)) {
+      runnerEnvironment.putAll(loginEnvironment(settings.user));
+    }
+    // The diagnostic log would die with the VM; a refused version gets its own status.
+    runnerEnvironment.put("ACTIONS_RUNNER_PRINT_LOG_TO_STDOUT", "1");
+    runnerEnvironment.put("ACTIONS_RUNNER_RETURN_VERSION_DEPRECATED_EXIT_CODE", "1");
+    if (install.isPresent() && sharesInstall(install.get(), token != null)) {
       Path copy = privateCopy(install.get());
-      LOG.info("{} is configured already; configuring a private copy in {}", install.get(), copy);
+      LOG.info(
+          "Runner files of {} go to a private copy of {}: {}", settings.name, install.get(), copy);
       install = Optional.of(copy);
     }
+    publish(output.status());
     // Watched from now on: a .trm during config.sh or before the runner starts counts too.
     TerminationWatch watch =
         handshake.watchTermination(secret, config.pollInterval(), this::terminatedByHost);
@@ -161,32 +187,90 @@ public final class Agent {
       int status = configure(install.orElseThrow(), settings, token, runnerEnvironment);
       if (status != 0) {
         LOG.error("config.sh failed with status {}", status);
+        publish(output.endedWithout(stopRequested(), "config.sh failed with status " + status));
         return status;
       }
     } else {
       runnerEnvironment.put("ACTIONS_RUNNER_INPUT_JITCONFIG", jitConfig);
     }
     startDockerService();
-    handshake.publishRegistration("runner " + settings.name + " registered\n");
+    boolean listener = config.command().isEmpty();
     List<String> command =
-        config.command().isEmpty()
-            ? List.of(install.orElseThrow().resolve("run.sh").toString())
+        listener
+            ? List.of(install.orElseThrow().resolve(LISTENER).toString(), "run")
             : config.command();
+    if (!listener) {
+      // Another program says nothing the agent understands: it counts as registered once started.
+      publishRegistration(settings);
+    }
     synchronized (lock) {
       if (stopping) {
+        publish(output.endedWithout(true, "stopped before the runner started"));
         return terminatedByHost ? 0 : STATUS_SIGNALLED;
       }
-      runner = start(asUser(settings.user, command), install, runnerEnvironment);
+      runner =
+          start(
+              asUser(settings.user, command),
+              install,
+              runnerEnvironment,
+              line -> onRunnerOutput(settings, line));
     }
     int status = runner.awaitExit();
+    boolean asked = stopRequested();
+    RunnerStatus ended;
+    synchronized (output) {
+      ended = output.ended(status, asked);
+    }
+    publish(ended);
+    LOG.info(
+        "Runner {} ended: {} (status {})",
+        settings.name,
+        ended.ending().orElseThrow().detail(),
+        status);
     synchronized (lock) {
       if (terminatedByHost) {
-        LOG.info("Runner {} terminated at the host's request (status {})", settings.name, status);
         return 0;
       }
     }
-    LOG.info("Runner {} ended with status {}", settings.name, status);
     return status;
+  }
+
+  /** Relays a line of the runner's output to the console and learns from it what it says. */
+  private void onRunnerOutput(Settings settings, String line) {
+    stdout.println(line);
+    synchronized (output) {
+      boolean changed = output.accept(line);
+      if (output.listening() && !registrationPublished) {
+        publishRegistration(settings);
+      }
+      if (changed) {
+        publish(output.status());
+      }
+    }
+  }
+
+  private void publishRegistration(Settings settings) {
+    registrationPublished = true;
+    try {
+      handshake.publishRegistration("runner " + settings.name + " registered\n");
+    } catch (IOException e) {
+      LOG.warn("Could not publish the registration: {}", e.getMessage());
+    }
+  }
+
+  /** Writes {@code .sta}; the host can do without one update, the runner goes on. */
+  private void publish(RunnerStatus status) {
+    try {
+      handshake.publishStatus(status);
+    } catch (IOException | IllegalArgumentException e) {
+      LOG.warn("Could not publish the runner's status: {}", e.getMessage());
+    }
+  }
+
+  private boolean stopRequested() {
+    synchronized (lock) {
+      return stopping;
+    }
   }
 
   /**
@@ -219,7 +303,10 @@ public final class Agent {
     stopRunner();
   }
 
-  /** SIGTERM to the runner, then SIGKILL to what is left of its tree after the grace period. */
+  /**
+   * SIGTERM to the runner's top process alone (the listener, which cancels its job), then SIGKILL
+   * to what is left of its tree after the grace period.
+   */
   private void stopRunner() {
     Running process;
     synchronized (lock) {
@@ -227,6 +314,9 @@ public final class Agent {
     }
     if (process == null) {
       return;
+    }
+    synchronized (output) {
+      publish(output.stopping());
     }
     try {
       if (!process.terminate(config.stopGrace())) {
@@ -243,7 +333,7 @@ public final class Agent {
    * it would take over the host's docker socket.
    */
   private void startDockerService() throws AgentException, IOException, InterruptedException {
-    boolean inVm = handshake.directory().equals(Path.of("/_environment"));
+    boolean inVm = inVm();
     Optional<Path> podman = Executables.find("podman", environment);
     boolean wanted =
         switch (config.dockerService()) {
@@ -291,6 +381,20 @@ public final class Agent {
     } catch (UserPrincipalNotFoundException e) {
       LOG.warn("No docker group: only root can use {}", dockerSocket);
     }
+  }
+
+  /**
+   * Whether this runner must not write into {@code install}: outside a VM (the process runtime) the
+   * installation serves every runner of the host, and the listener writes its {@code .runner} and
+   * {@code .credentials} there, from the JIT config as from {@code config.sh}; in a VM, a token
+   * runner's installation that is configured already would make {@code config.sh} refuse.
+   */
+  private boolean sharesInstall(Path install, boolean tokenMode) {
+    return !inVm() || (tokenMode && Files.exists(install.resolve(".runner")));
+  }
+
+  private boolean inVm() {
+    return handshake.directory().equals(Path.of(EnvironmentMount.GUEST_PATH));
   }
 
   private Path privateCopy(Path install) throws IOException {
@@ -372,13 +476,15 @@ public final class Agent {
       candidates.addAll(AgentConfig.DEFAULT_INSTALLS);
     }
     for (Path candidate : candidates) {
-      if (Files.isRegularFile(candidate.resolve("run.sh"))) {
+      if (Files.isRegularFile(candidate.resolve(LISTENER))) {
         return Optional.of(candidate);
       }
     }
     if (required) {
       throw new AgentException(
-          "no actions/runner installation (run.sh) in "
+          "no actions/runner installation ("
+              + LISTENER
+              + ") in "
               + candidates
               + "; set RUNNER_INSTALL to its directory");
     }
@@ -421,7 +527,12 @@ public final class Agent {
         .awaitExit();
   }
 
-  /** The command run as {@code user}: as is when we are that user, else through runuser. */
+  /**
+   * The command run as {@code user}: as is when we are that user, else through {@code setpriv},
+   * which switches user and group in place and execs the command. {@code runuser} would stay as the
+   * command's parent and SIGKILL it two seconds after passing a signal on, cutting the listener's
+   * cancellation short.
+   */
   private List<String> asUser(String user, List<String> command) throws AgentException {
     if (user.equals(currentUser)) {
       return command;
@@ -434,24 +545,37 @@ public final class Agent {
               + currentUser
               + "', not root");
     }
+    Path setpriv =
+        Executables.find("setpriv", environment)
+            .orElseThrow(
+                () ->
+                    new AgentException(
+                        "setpriv (util-linux) is not installed; it is needed to run the runner as "
+                            + user));
     List<String> wrapped = new ArrayList<>();
-    Optional<Path> runuser = Executables.find("runuser", environment);
-    Optional<Path> setpriv = Executables.find("setpriv", environment);
-    if (runuser.isPresent()) {
-      wrapped.addAll(List.of(runuser.get().toString(), "-u", user, "--"));
-    } else if (setpriv.isPresent()) {
-      wrapped.addAll(
-          List.of(
-              setpriv.get().toString(),
-              "--reuid=" + user,
-              "--regid=" + user,
-              "--init-groups",
-              "--"));
-    } else {
-      throw new AgentException("neither runuser nor setpriv is installed to switch to " + user);
-    }
+    wrapped.addAll(
+        List.of(setpriv.toString(), "--reuid=" + user, "--regid=" + user, "--init-groups", "--"));
     wrapped.addAll(command);
     return wrapped;
+  }
+
+  /**
+   * HOME, USER, LOGNAME and SHELL of {@code user} from {@code /etc/passwd}, as {@code runuser} set
+   * them: {@code setpriv} changes only the ids, and the runner's jobs expect their own home.
+   */
+  private static Map<String, String> loginEnvironment(String user) throws IOException {
+    Path passwd = Path.of("/etc/passwd");
+    if (!Files.isRegularFile(passwd)) {
+      return Map.of();
+    }
+    for (String line : Files.readAllLines(passwd, StandardCharsets.UTF_8)) {
+      String[] fields = line.split(":", -1);
+      if (fields.length >= 7 && fields[0].equals(user)) {
+        return Map.of("HOME", fields[5], "USER", user, "LOGNAME", user, "SHELL", fields[6]);
+      }
+    }
+    LOG.warn("{} is not in /etc/passwd; the runner keeps the agent's HOME", user);
+    return Map.of();
   }
 
   /**
@@ -464,9 +588,17 @@ public final class Agent {
    */
   private Running start(List<String> argv, Optional<Path> directory, Map<String, String> additions)
       throws AgentException {
+    return start(argv, directory, additions, stdout::println);
+  }
+
+  private Running start(
+      List<String> argv,
+      Optional<Path> directory,
+      Map<String, String> additions,
+      Consumer<String> lines)
+      throws AgentException {
     Command command =
-        Command.of(argv, ChildEnvironment.of(environment, additions))
-            .withOutput(stdout::println, stdout::println);
+        Command.of(argv, ChildEnvironment.of(environment, additions)).withOutput(lines, lines);
     try {
       return COMMANDS.start(directory.map(command::withWorkingDirectory).orElse(command));
     } catch (VmException e) {

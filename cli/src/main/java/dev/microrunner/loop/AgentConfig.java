@@ -25,8 +25,8 @@ import java.util.Optional;
  * @param user the user that runs the runner when the agent runs as root
  * @param update let the runner update itself (token mode)
  * @param runnerInstall the actions/runner directory; absent means {@code $RUNNER_INSTALL}, else the
- *     first of {@link #DEFAULT_INSTALLS} that holds {@code run.sh}
- * @param command what to run instead of {@code run.sh}, if not empty
+ *     first of {@link #DEFAULT_INSTALLS} that holds {@code bin/Runner.Listener}
+ * @param command what to run instead of the listener, if not empty
  * @param pollInterval how often {@code .trm} is looked for
  * @param stopGrace how long the runner has to end after SIGTERM before it is killed
  * @param dockerService whether to serve a docker socket with podman for the runner's jobs
@@ -56,6 +56,12 @@ public record AgentConfig(
     ON,
     OFF
   }
+
+  /**
+   * The listener's own window to cancel a job and report it after SIGTERM (upstream's {@code
+   * Constants.Runner.ExitOnUnloadTimeout}, 30 s), and a margin for it to go offline.
+   */
+  public static final Duration DEFAULT_STOP_GRACE = Duration.ofSeconds(35);
 
   /** Where images usually unpack actions/runner. */
   public static final List<Path> DEFAULT_INSTALLS =
@@ -131,7 +137,7 @@ public record AgentConfig(
     private Path runnerInstall;
     private List<String> command = List.of();
     private Duration pollInterval = Duration.ofMillis(200);
-    private Duration stopGrace = Duration.ofSeconds(10);
+    private Duration stopGrace = DEFAULT_STOP_GRACE;
     private DockerService dockerService = DockerService.AUTO;
 
     private Builder(Path envFile) {

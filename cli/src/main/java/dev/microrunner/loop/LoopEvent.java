@@ -1,6 +1,7 @@
 package dev.microrunner.loop;
 
 import dev.microrunner.handshake.RunnerId;
+import dev.microrunner.handshake.RunnerStatus;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
@@ -66,6 +67,29 @@ public sealed interface LoopEvent {
   }
 
   /**
+   * The runner's state changed, as its agent reported it in {@code <id>.sta} or as the host made it
+   * (a started VM is {@code STARTING}, a runner asked to terminate {@code STOPPING}). What the
+   * agent reports is untrusted: a job with root in its VM can forge it.
+   *
+   * @param job the job it runs or ran, its name printable and with every known secret masked
+   */
+  record RunnerStateChanged(
+      int loop,
+      RunnerId runner,
+      RunnerStatus.State state,
+      Optional<RunnerStatus.Job> job,
+      Instant time,
+      long nanoTime)
+      implements RunnerEvent {
+    public RunnerStateChanged {
+      Objects.requireNonNull(runner, "runner");
+      Objects.requireNonNull(state, "state");
+      Objects.requireNonNull(job, "job");
+      Objects.requireNonNull(time, "time");
+    }
+  }
+
+  /**
    * The runner's VM ended.
    *
    * @param exitStatus its exit status, when the runtime knows it
@@ -112,8 +136,10 @@ public sealed interface LoopEvent {
   /**
    * The loop ended; also what {@link RunnerLoop#run()} returns.
    *
-   * @param runners how many runners registered during the loop
-   * @param failure what ended it, for {@link EndReason#GITHUB_REFUSED} and {@link EndReason#FAILED}
+   * @param runners how many runners served during the loop: took a job, as their agents reported,
+   *     or registered and ended where no agent reports (another entrypoint)
+   * @param failure what ended it, for {@link EndReason#GITHUB_REFUSED}, {@link
+   *     EndReason#RUNNER_VERSION} and {@link EndReason#FAILED}
    */
   record Ended(
       int loop,
@@ -145,6 +171,11 @@ public sealed interface LoopEvent {
      * dev.microrunner.github.GitHubException#isRefusal()}).
      */
     GITHUB_REFUSED,
+    /**
+     * GitHub refused the image's actions/runner version or asked it to update itself: the image
+     * must be rebuilt.
+     */
+    RUNNER_VERSION,
     /** Something else made it give up. */
     FAILED
   }

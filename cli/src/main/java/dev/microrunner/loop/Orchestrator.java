@@ -76,12 +76,14 @@ public final class Orchestrator {
       return loops.stream().filter(o -> o.reason() == EndReason.GITHUB_REFUSED).findFirst();
     }
 
-    /** The first loop that failed otherwise, if any. */
+    /** The first loop that failed otherwise (the runner version included), if any. */
     public Optional<Ended> failure() {
-      return loops.stream().filter(o -> o.reason() == EndReason.FAILED).findFirst();
+      return loops.stream()
+          .filter(o -> o.reason() == EndReason.FAILED || o.reason() == EndReason.RUNNER_VERSION)
+          .findFirst();
     }
 
-    /** Runners registered over all loops. */
+    /** Runners served over all loops. */
     public int runners() {
       return loops.stream().mapToInt(Ended::runners).sum();
     }
@@ -182,6 +184,7 @@ public final class Orchestrator {
       try {
         result = runLoops(runtime, registrar, background);
       } finally {
+        registrar.removeUncertain();
         deleteDirectories();
       }
       if (journal.isEmpty()) {

@@ -68,6 +68,12 @@ public record RunnerConfig(
     Backoff backoff,
     int prefetch) {
 
+  /**
+   * The agent's stop grace ({@link AgentConfig#DEFAULT_STOP_GRACE}: actions/runner's 30 s to cancel
+   * a job and report it, and a margin) and ten seconds for the VM to shut down.
+   */
+  public static final Duration DEFAULT_GRACE = AgentConfig.DEFAULT_STOP_GRACE.plusSeconds(10);
+
   /** The default image: the Ubuntu runner image with the agent. */
   public static final String DEFAULT_IMAGE = "ghcr.io/microrunner/microrunner-ubuntu:latest";
 
@@ -201,7 +207,7 @@ public record RunnerConfig(
     private PullPolicy pull = PullPolicy.MISSING;
     private int repeat = -1;
     private Optional<Duration> lifetime = Optional.empty();
-    private Duration grace = Duration.ofSeconds(30);
+    private Duration grace = DEFAULT_GRACE;
     private Duration registrationTimeout = Duration.ofMinutes(5);
     private Optional<LoopSecret> secret = Optional.empty();
     private Backoff backoff = Backoff.DEFAULT;

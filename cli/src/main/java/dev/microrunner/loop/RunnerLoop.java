@@ -6,12 +6,14 @@ import dev.microrunner.handshake.HandshakeFile;
 import dev.microrunner.handshake.HostLoopDirectory;
 import dev.microrunner.handshake.LoopSecret;
 import dev.microrunner.handshake.RunnerId;
+import dev.microrunner.handshake.RunnerStatus;
 import dev.microrunner.loop.LoopEvent.BackingOff;
 import dev.microrunner.loop.LoopEvent.EndReason;
 import dev.microrunner.loop.LoopEvent.Ended;
 import dev.microrunner.loop.LoopEvent.Registered;
 import dev.microrunner.loop.LoopEvent.RegistrationRemoved;
 import dev.microrunner.loop.LoopEvent.RunnerCreated;
+import dev.microrunner.loop.LoopEvent.RunnerStateChanged;
 import dev.microrunner.loop.LoopEvent.Started;
 import dev.microrunner.loop.LoopEvent.VmExited;
 import dev.microrunner.loop.LoopEvent.VmStarted;
@@ -101,7 +103,7 @@ public final class RunnerLoop {
   private volatile boolean stopRequested;
   private volatile boolean skipGrace;
   private long deadlineNanos = Long.MAX_VALUE;
-  private int registeredRunners;
+  private int servedRunners;
   private int failuresInARow;
 
   RunnerLoop(
@@ -157,6 +159,10 @@ public final class RunnerLoop {
       LOG.error("Loop {}: GitHub refused the registration: {}", loop, e.getMessage());
       reason = EndReason.GITHUB_REFUSED;
       failure = Optional.of(e);
+    } catch (RunnerVersionException e) {
+      LOG.error("Loop {}: {}", loop, e.getMessage());
+      reason = EndReason.RUNNER_VERSION;
+      failure = Optional.of(e);
     } catch (IOException | RuntimeException e) {
       LOG.error("Loop {} failed: {}", loop, e.getMessage(), e);
       reason = EndReason.FAILED;
@@ -166,7 +172,7 @@ public final class RunnerLoop {
     prepared.forEach(this::discard);
     prepared.clear();
     awaitRemovals();
-    Ended ended = new Ended(loop, reason, registeredRunners, failure, time.now(), time.nanoTime());
+    Ended ended = new Ended(loop, reason, servedRunners, failure, time.now(), time.nanoTime());
     emit(ended);
     return ended;
   }
@@ -175,8 +181,10 @@ public final class RunnerLoop {
    * Runs runners until one of the loop's ends.
    *
    * @throws GitHubException only when GitHub refused for good; other failures back off
+   * @throws RunnerVersionException when a runner reported that GitHub will not take its version
    */
-  private EndReason iterate() throws GitHubException, IOException, InterruptedException {
+  private EndReason iterate()
+      throws GitHubException, RunnerVersionException, IOException, InterruptedException {
     while (true) {
       Optional<EndReason> end = endReason();
       if (end.isPresent()) {
@@ -203,10 +211,15 @@ public final class RunnerLoop {
         LOG.info("Loop {}: break file of {} holds the secret, ending the loop", loop, iteration.id);
         return EndReason.BREAK;
       }
-      if (iteration.failure != null && !stopRequested && !lifetimeExpired()) {
-        backOff(iteration.failure);
-      } else if (iteration.registered) {
+      iteration.judge();
+      if (iteration.versionProblem != null) {
+        throw iteration.versionProblem;
+      }
+      if (iteration.served) {
+        servedRunners++;
         failuresInARow = 0;
+      } else if (iteration.failure != null && !stopRequested && !lifetimeExpired()) {
+        backOff(iteration.failure);
       }
     }
   }
@@ -218,7 +231,7 @@ public final class RunnerLoop {
     if (lifetimeExpired()) {
       return Optional.of(EndReason.LIFETIME);
     }
-    if (config.repeat() >= 0 && registeredRunners >= config.repeat()) {
+    if (config.repeat() >= 0 && servedRunners >= config.repeat()) {
       return Optional.of(EndReason.COMPLETED);
     }
     return Optional.empty();
@@ -237,7 +250,7 @@ public final class RunnerLoop {
     while (prepared.size() < prefetchDepth
         && !stopRequested
         && !lifetimeExpired()
-        && (config.repeat() < 0 || registeredRunners + 1 + prepared.size() < config.repeat())) {
+        && (config.repeat() < 0 || servedRunners + 1 + prepared.size() < config.repeat())) {
       prepared.add(registerInBackground());
     }
   }
@@ -426,7 +439,16 @@ public final class RunnerLoop {
     private final RunnerId id;
     private boolean registered;
     private boolean breakRequested;
+    private boolean terminationRequested;
+    private Optional<Integer> exitStatus = Optional.empty();
+
+    /** What the agent last reported; untrusted, and trusted with this loop's behaviour only. */
+    private Optional<RunnerStatus> reported = Optional.empty();
+
+    private RunnerStatus.State state = RunnerStatus.State.STARTING;
     private String failure;
+    private boolean served;
+    private RunnerVersionException versionProblem;
 
     Iteration(Registration registration) {
       this.registration = registration;
@@ -449,6 +471,7 @@ public final class RunnerLoop {
         return;
       }
       emit(new VmStarted(loop, id, handle.name(), time.now(), time.nanoTime()));
+      emitState(RunnerStatus.State.STARTING, Optional.empty());
       try {
         // The new VM gets the host to itself for its first moments: the last runner's clean-up
         // and the next registrations (GitHub calls, journal writes) wait until it ended or had
@@ -468,6 +491,7 @@ public final class RunnerLoop {
         } else {
           failure = "the VM of " + id + " exited before registering (status " + exit.get() + ")";
         }
+        exitStatus = exit;
         emit(
             new VmExited(
                 loop,
@@ -479,6 +503,7 @@ public final class RunnerLoop {
         if (handle.isRunning()) {
           stopQuietly(handle, Duration.ZERO);
         }
+        pollStatus();
         breakRequested = consumeBreak();
         directory.removeRunnerFiles(id);
         removeInBackground(registration, Optional.of(handle.name()));
@@ -489,6 +514,7 @@ public final class RunnerLoop {
         throws IOException, InterruptedException {
       long timeout = time.nanoTime() + config.registrationTimeout().toNanos();
       while (!stopRequested && !lifetimeExpired() && time.nanoTime() - timeout < 0) {
+        pollStatus();
         if (directory.isRegistered(id)) {
           markRegistered();
           return handle.awaitExit(Duration.ZERO);
@@ -512,7 +538,6 @@ public final class RunnerLoop {
 
     private void markRegistered() {
       registered = true;
-      registeredRunners++;
       emit(new Registered(loop, id, registration.name(), time.now(), time.nanoTime()));
     }
 
@@ -523,15 +548,104 @@ public final class RunnerLoop {
           return terminate(handle);
         }
         exit = handle.awaitExit(SLICE);
+        pollStatus();
       }
       return exit;
     }
 
+    /** Takes the agent's newest report, if it wrote one since the last look. */
+    private void pollStatus() throws IOException {
+      Optional<RunnerStatus> status = directory.consumeStatus(id);
+      if (status.isEmpty()) {
+        return;
+      }
+      reported = status;
+      RunnerStatus now = status.get();
+      Optional<RunnerStatus.Job> job =
+          now.job()
+              .map(j -> new RunnerStatus.Job(redactor.redact(printable(j.name())), j.result()));
+      if (now.state() != state) {
+        if (now.state() == RunnerStatus.State.BUSY) {
+          LOG.info("Loop {}: {} runs job {}", loop, id, job.map(RunnerStatus.Job::name).orElse(""));
+        }
+        emitState(now.state(), job);
+      }
+    }
+
+    private void emitState(RunnerStatus.State newState, Optional<RunnerStatus.Job> job) {
+      state = newState;
+      emit(new RunnerStateChanged(loop, id, newState, job, time.now(), time.nanoTime()));
+    }
+
+    /**
+     * Decides, after the VM ended, whether this runner served and what failed. The agent's report
+     * decides only this loop's course: a forged one can at worst end the loop or slow it down.
+     */
+    void judge() {
+      Optional<RunnerStatus.Ending> ending = reported.flatMap(RunnerStatus::ending);
+      if (ending.isEmpty()) {
+        // No report (another entrypoint, an agent killed by force): registered and ended is
+        // all there is to go by.
+        if (reported.map(r -> r.jobsStarted() > 0).orElse(false)) {
+          served = true;
+        } else if (registered && failure == null) {
+          served = reported.isEmpty();
+        }
+        return;
+      }
+      String version = reported.flatMap(RunnerStatus::runnerVersion).orElse("unknown");
+      String detail = redactor.redact(printable(ending.get().detail()));
+      switch (ending.get().outcome()) {
+        case JOB_DONE -> served = true;
+        case STOPPED -> served = reported.get().jobsStarted() > 0;
+        case VERSION_REFUSED ->
+            versionProblem =
+                new RunnerVersionException(
+                    "GitHub refused actions/runner "
+                        + version
+                        + ", the runner version of image "
+                        + config.vm().image()
+                        + ": it is older than GitHub accepts. Rebuild the image with `microrunner"
+                        + " image build` (it installs the current pinned release) and restart.",
+                    version);
+        case UPDATE_REQUESTED ->
+            versionProblem =
+                new RunnerVersionException(
+                    "GitHub asked actions/runner "
+                        + version
+                        + " of image "
+                        + config.vm().image()
+                        + " to update itself, which every new VM would do again before its job."
+                        + " Rebuild the image with `microrunner image build` and restart.",
+                    version);
+        case NO_JOB -> {
+          if (!terminationRequested) {
+            failure =
+                "runner "
+                    + id
+                    + " ended without a job"
+                    + exitStatus.map(s -> " (VM status " + s + ")").orElse("")
+                    + ": "
+                    + detail;
+          }
+        }
+      }
+    }
+
     /** {@code .trm}, the grace period (cut short by a second stop request), a forced stop. */
     private Optional<Integer> terminate(VmHandle handle) throws IOException, InterruptedException {
+      terminationRequested = true;
       if (!skipGrace) {
-        LOG.info("Loop {}: asking {} to terminate", loop, id);
+        pollStatus();
+        LOG.info(
+            "Loop {}: asking {} to terminate ({})",
+            loop,
+            id,
+            state == RunnerStatus.State.BUSY
+                ? "busy: it cancels its job and reports it"
+                : "not busy: it goes offline");
         directory.requestTermination(id, secret);
+        emitState(RunnerStatus.State.STOPPING, Optional.empty());
         long graceEnd = time.nanoTime() + config.grace().toNanos();
         while (!skipGrace && time.nanoTime() - graceEnd < 0) {
           Optional<Integer> exit = handle.awaitExit(SLICE);

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.microrunner.github.sim.Fault;
+import dev.microrunner.github.sim.SimState;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -12,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -75,7 +79,57 @@ class OrchestratorProcessIT {
     }
     assertFalse(Files.exists(cli.baseDirectory("sigterm")), "loop directories left behind");
     assertEquals(List.of(), cli.sim.state().runners(), "registrations left at the simulator");
+    for (SimState.JobState job : cli.sim.state().jobs()) {
+      assertEquals("completed", job.status(), () -> "killed, not cancelled: " + job);
+      assertEquals(Optional.of("Canceled"), job.result(), job::toString);
+    }
     assertNoSecretIn(cli.read("sigterm.log") + cli.read("sigterm.out"));
+  }
+
+  @Test
+  void aCrashRightAfterAJitRequestLeavesNothingAtGitHubAfterTheRestart() throws Exception {
+    // Each API call takes 4 s, half of it after GitHub acted: the orchestrator dies between a
+    // JIT registration's creation and its answer.
+    cli.sim.injectFault(Fault.latency(Duration.ofSeconds(4)));
+    Process crashed = orchestrator("inflight", 2);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> !cli.sim.state().runners().isEmpty() || !crashed.isAlive());
+    crashed.destroyForcibly(); // kill -9 before GitHub answered
+    crashed.waitFor();
+    cli.sim.clearFaults();
+    assertTrue(
+        journalNames(work.resolve("state"), "inflight")
+            .containsAll(cli.sim.state().runners().stream().map(r -> r.name()).toList()),
+        "a registration GitHub made is missing from the journal");
+
+    Process recovering = orchestrator("inflight", 1, "-r", "0");
+    assertTrue(recovering.waitFor(60, TimeUnit.SECONDS));
+
+    assertEquals(0, recovering.exitValue(), () -> output("inflight"));
+    assertEquals(List.of(), cli.sim.state().runners(), () -> output("inflight"));
+  }
+
+  /** The runner names in the journals of instances with this prefix. */
+  private static List<String> journalNames(Path stateDirectory, String prefix) throws IOException {
+    List<String> names = new ArrayList<>();
+    if (!Files.isDirectory(stateDirectory)) {
+      return names;
+    }
+    try (var files = Files.newDirectoryStream(stateDirectory, prefix + "-*.state.json")) {
+      for (Path file : files) {
+        try {
+          new ObjectMapper()
+              .readTree(file.toFile())
+              .path("registrations")
+              .fieldNames()
+              .forEachRemaining(names::add);
+        } catch (IOException e) {
+          // Being rewritten right now: look again at the next poll.
+        }
+      }
+    }
+    return names;
   }
 
   @Test

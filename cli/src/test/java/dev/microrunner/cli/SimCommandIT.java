@@ -119,9 +119,10 @@ class SimCommandIT {
     for (String script : List.of("config.sh", "run.sh", "bin/Runner.Listener")) {
       assertTrue(Files.isExecutable(dir.resolve(script)), script);
     }
-    // The listener runs: without a configuration it says so and fails.
+    // The listener runs: without a configuration it says so and fails (run.sh would report the
+    // failure as 0, as upstream's does).
     Process listener =
-        new ProcessBuilder(dir.resolve("run.sh").toString())
+        new ProcessBuilder(dir.resolve("bin/Runner.Listener").toString(), "run")
             .directory(tmp.toFile())
             .redirectErrorStream(true)
             .start();

@@ -36,7 +36,7 @@ class AgentConfigTest {
     assertFalse(config.update());
     assertEquals(List.of(), config.command());
     assertEquals(Duration.ofMillis(200), config.pollInterval());
-    assertEquals(Duration.ofSeconds(10), config.stopGrace());
+    assertEquals(Duration.ofSeconds(35), config.stopGrace(), "30 s for the listener, a margin");
     assertEquals(AgentConfig.DockerService.AUTO, config.dockerService());
   }
 

@@ -11,6 +11,7 @@ import dev.microrunner.handshake.HandshakeFile;
 import dev.microrunner.handshake.HostLoopDirectory;
 import dev.microrunner.handshake.LoopSecret;
 import dev.microrunner.handshake.RunnerId;
+import dev.microrunner.handshake.RunnerStatus;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -19,6 +20,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -47,17 +50,35 @@ class AgentTest {
     out = Files.createDirectories(work.resolve("out"));
   }
 
+  /**
+   * The fake listener, {@code bin/Runner.Listener}: records what it got, then runs {@code body}.
+   */
   private void runScript(String body) throws Exception {
+    Files.createDirectories(install.resolve("bin"));
     LoopHarness.script(
-        install.resolve("run.sh"),
+        install.resolve("bin/Runner.Listener"),
         String.join(
             "\n",
             "echo \"$*\" > \"$OUT/run-args\"",
             "echo \"${ACTIONS_RUNNER_INPUT_JITCONFIG:-none}\" > \"$OUT/run-jit\"",
             "echo \"${ACTIONS_RUNNER_INPUT_TOKEN:-none}\" > \"$OUT/run-token\"",
+            "echo \"${ACTIONS_RUNNER_PRINT_LOG_TO_STDOUT:-unset}\" > \"$OUT/run-log-to-stdout\"",
+            "pwd > \"$OUT/run-dir\"",
             "[ -e \"$ENV_FILE\" ] && echo yes > \"$OUT/env-visible\"",
             "[ -e \"$TKN_FILE\" ] && echo yes > \"$OUT/tkn-before-run\"",
             body));
+  }
+
+  /** Lines as upstream's listener prints them ({@code Runner.cs}, {@code JobDispatcher.cs}). */
+  private static String says(String line) {
+    return "echo '2026-11-30 12:00:00Z: " + line + "'";
+  }
+
+  private static final String LISTENING =
+      "echo \"Current runner version: '2.336.0'\"\n" + says("Listening for Jobs");
+
+  private RunnerStatus lastStatus() throws Exception {
+    return host.consumeStatus(id).orElseThrow();
   }
 
   private Map<String, String> env(String mode, String value) {
@@ -102,25 +123,115 @@ class AgentTest {
   }
 
   @Test
-  void jitModeHandsTheConfigToRunShThroughItsEnvironmentOnly() throws Exception {
-    runScript("exit 7");
+  void jitModeHandsTheConfigToTheListenerThroughItsEnvironmentOnly() throws Exception {
+    runScript(
+        LISTENING
+            + "\nfor i in $(seq 100); do [ -e \"$TKN_FILE\" ] && break; sleep 0.05; done"
+            + "\n[ -e \"$TKN_FILE\" ] && echo yes > \"$OUT/tkn-once-listening\""
+            + "\nexit 2");
     host.writeEnv(id, env(EnvFile.RUNNER_JITCONFIG, JIT));
 
     int status = agent().run();
 
-    assertEquals(7, status, "the runner's status");
+    assertEquals(2, status, "the listener's own status");
     assertEquals(JIT, recorded("run-jit"));
-    assertEquals("", recorded("run-args"), "nothing on run.sh's argv");
+    assertEquals("run", recorded("run-args"), "the config is not on the listener's argv");
+    assertEquals("1", recorded("run-log-to-stdout"), "the diagnostic log reaches the console");
     assertFalse(Files.exists(out.resolve("env-visible")), "the .env outlived the agent's read");
-    assertTrue(Files.exists(out.resolve("tkn-before-run")), "registered before run.sh");
-    assertTrue(host.isRegistered(id));
+    assertFalse(Files.exists(out.resolve("tkn-before-run")), "registered before it listened");
+    assertTrue(Files.exists(out.resolve("tkn-once-listening")), "registered once it listened");
     assertFalse(
         Files.readString(host.path().resolve(id.fileName(HandshakeFile.TOKEN))).contains(JIT));
+    RunnerStatus ended = lastStatus();
+    assertEquals(RunnerStatus.State.ENDED, ended.state());
+    assertEquals(Optional.of("2.336.0"), ended.runnerVersion());
+    assertEquals(RunnerStatus.Outcome.NO_JOB, ended.ending().orElseThrow().outcome());
+    assertEquals(OptionalInt.of(2), ended.ending().orElseThrow().listenerStatus());
   }
 
   @Test
-  void tokenModeRunsConfigShWithTheTokenInItsEnvironmentThenRunSh() throws Exception {
-    runScript("exit 0");
+  void onAHostEachJitRunnerWritesIntoAPrivateCopyOfTheInstallation() throws Exception {
+    runScript("echo '{}' > \"$(dirname \"$0\")/../.runner\"\n" + LISTENING + "\nexit 0");
+    host.writeEnv(id, env(EnvFile.RUNNER_JITCONFIG, JIT));
+
+    agent().run();
+
+    Path copy = Path.of(recorded("run-dir"));
+    assertFalse(copy.equals(install), "ran in the shared installation");
+    assertFalse(Files.exists(install.resolve(".runner")), "wrote into the shared installation");
+    assertFalse(Files.exists(copy), "the private copy outlived its runner");
+  }
+
+  @Test
+  void aListenerThatRanItsJobEndsWithJobDone() throws Exception {
+    runScript(
+        LISTENING
+            + "\n"
+            + says("Running job: build (ubuntu)")
+            + "\n"
+            + says("Job build (ubuntu) completed with result: Succeeded")
+            + "\nexit 0");
+    host.writeEnv(id, env(EnvFile.RUNNER_JITCONFIG, JIT));
+
+    assertEquals(0, agent().run());
+
+    RunnerStatus ended = lastStatus();
+    assertEquals(RunnerStatus.Outcome.JOB_DONE, ended.ending().orElseThrow().outcome());
+    assertEquals(1, ended.jobsStarted());
+    assertEquals(
+        new RunnerStatus.Job("build (ubuntu)", Optional.of("Succeeded")),
+        ended.job().orElseThrow());
+  }
+
+  @Test
+  void aRefusedVersionAndAnUpdateRequestAreReportedAsSuch() throws Exception {
+    runScript(
+        "echo 'An error occurred: Runner version v2.320.0 is deprecated and cannot receive"
+            + " messages.' >&2\nexit 7");
+    host.writeEnv(id, env(EnvFile.RUNNER_JITCONFIG, JIT));
+    assertEquals(7, agent().run());
+    assertEquals(
+        RunnerStatus.Outcome.VERSION_REFUSED, lastStatus().ending().orElseThrow().outcome());
+
+    runScript(LISTENING + "\necho 'Runner update in progress, do not shutdown runner.'\nexit 4");
+    host.writeEnv(id, env(EnvFile.RUNNER_JITCONFIG, JIT));
+    assertEquals(4, agent().run());
+    assertEquals(
+        RunnerStatus.Outcome.UPDATE_REQUESTED, lastStatus().ending().orElseThrow().outcome());
+  }
+
+  @Test
+  void aBusyRunnerStoppedByTheHostCancelsItsJobAndSaysSo() throws Exception {
+    runScript(
+        LISTENING
+            + "\n"
+            + says("Running job: long")
+            + "\ncancel() {\n"
+            + says("Job long completed with result: Canceled")
+            + "\nexit 0\n}"
+            + "\ntrap cancel TERM"
+            + "\nwhile :; do sleep 0.05; done");
+    host.writeEnv(id, env(EnvFile.RUNNER_JITCONFIG, JIT));
+    CompletableFuture<Integer> status = runInBackground(agent());
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () ->
+                host.consumeStatus(id)
+                    .filter(s -> s.state() == RunnerStatus.State.BUSY)
+                    .isPresent());
+
+    host.requestTermination(id, secret);
+
+    assertEquals(0, status.get(20, java.util.concurrent.TimeUnit.SECONDS));
+    RunnerStatus ended = lastStatus();
+    assertEquals(RunnerStatus.Outcome.STOPPED, ended.ending().orElseThrow().outcome());
+    assertEquals(Optional.of("Canceled"), ended.job().orElseThrow().result());
+  }
+
+  @Test
+  void tokenModeRunsConfigShWithTheTokenInItsEnvironmentThenTheListener() throws Exception {
+    runScript(LISTENING + "\nexit 0");
     LoopHarness.script(
         install.resolve("config.sh"),
         """
@@ -141,8 +252,8 @@ class AgentTest {
     assertTrue(args.endsWith("--disableupdate"), args);
     assertFalse(args.contains(TOKEN), "the token on config.sh's argv");
     assertEquals(TOKEN, recorded("config-token"));
-    assertEquals("none", recorded("run-token"), "run.sh must not see the token");
-    assertTrue(Files.exists(out.resolve("tkn-before-run")));
+    assertEquals("none", recorded("run-token"), "the listener must not see the token");
+    assertTrue(host.isRegistered(id));
   }
 
   @Test

@@ -32,6 +32,9 @@ public final class InstanceJournal {
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   private static final String SUFFIX = ".state.json";
 
+  /** The id of a registration that is known by its name only (asked for, or token mode). */
+  public static final long UNKNOWN_ID = -1;
+
   /** The file's content. */
   public record State(
       String prefix,

@@ -17,7 +17,9 @@ import dev.microrunner.loop.RunnerConfig;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -60,6 +62,7 @@ public final class Registrar {
   private final Redactor redactor;
   private final LoopTime time;
   private RegistrationToken token;
+  private final List<String> uncertain = new ArrayList<>();
 
   public Registrar(
       GitHubRunnerClient github,
@@ -90,9 +93,18 @@ public final class Registrar {
     env.put(EnvFile.RUNNER_UPDATE, config.update() ? "1" : "0");
     config.workFolder().ifPresent(w -> env.put(EnvFile.RUNNER_WORKDIR, w));
     if (config.registration() == RegistrationMode.JIT) {
-      JitConfig jit =
-          github.generateJitConfig(
-              new JitRequest(name, groupId, config.effectiveLabels(), config.workFolder()));
+      // Written ahead: if this process dies once the request left, a later instance finds the
+      // registration by its name, whether or not the response ever arrived.
+      journal.add(name, InstanceJournal.UNKNOWN_ID);
+      JitConfig jit;
+      try {
+        jit =
+            github.generateJitConfig(
+                new JitRequest(name, groupId, config.effectiveLabels(), config.workFolder()));
+      } catch (GitHubException e) {
+        forgetUnlessMaybeCreated(name, e);
+        throw e;
+      }
       String encoded = jit.encodedJitConfig().reveal();
       redactor.add(encoded);
       journal.add(name, jit.runner().id());
@@ -100,9 +112,48 @@ public final class Registrar {
       return new Registration(id, name, jit.runner().id(), env, encoded);
     }
     String value = registrationToken();
-    journal.add(name, -1);
+    journal.add(name, InstanceJournal.UNKNOWN_ID);
     env.put(EnvFile.RUNNER_TOKEN, value);
     return new Registration(id, name, -1, env, value);
+  }
+
+  /**
+   * Drops the journal entry of a JIT request that GitHub answered with a refusal: nothing was
+   * created. Any other failure (no answer, a server error) may have created the runner; its entry
+   * stays, and {@link #removeUncertain()} or a later instance looks for it by name.
+   */
+  private void forgetUnlessMaybeCreated(String name, GitHubException failure) {
+    if (failure.isRefusal()) {
+      try {
+        journal.remove(name);
+      } catch (IOException e) {
+        LOG.warn("Could not update the journal for {}: {}", name, e.getMessage());
+      }
+    } else {
+      synchronized (uncertain) {
+        uncertain.add(name);
+      }
+    }
+  }
+
+  /**
+   * Removes, by name, the runners whose JIT request failed without an answer that says nothing was
+   * created. Called when the loops are done.
+   */
+  public void removeUncertain() {
+    List<String> names;
+    synchronized (uncertain) {
+      names = List.copyOf(uncertain);
+      uncertain.clear();
+    }
+    for (String name : names) {
+      try {
+        removeAbandoned(github, name, InstanceJournal.UNKNOWN_ID);
+        journal.remove(name);
+      } catch (GitHubException | IOException e) {
+        LOG.warn("Could not remove the registration of {}: {}", name, e.getMessage());
+      }
+    }
   }
 
   private synchronized String registrationToken() throws GitHubException {

@@ -51,7 +51,11 @@ class SimulatedRunnerProcessTest {
 
   @AfterEach
   void stop() {
-    processes.forEach(Process::destroyForcibly);
+    for (Process process : processes) {
+      // run.sh's helper and listener outlive a killed run.sh.
+      process.descendants().forEach(ProcessHandle::destroyForcibly);
+      process.destroyForcibly();
+    }
     sim.close();
   }
 

@@ -69,7 +69,11 @@ class UpstreamRunnerBehaviourTest {
 
   @AfterEach
   void stop() {
-    processes.forEach(Process::destroyForcibly);
+    for (Process process : processes) {
+      // run.sh's helper and listener outlive a killed run.sh.
+      process.descendants().forEach(ProcessHandle::destroyForcibly);
+      process.destroyForcibly();
+    }
     sim.close();
   }
 

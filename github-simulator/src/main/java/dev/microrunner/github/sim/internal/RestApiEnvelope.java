@@ -35,9 +35,10 @@ final class RestApiEnvelope {
     SimStore.ApiCall call = store.countApiRequest();
     // The fault's answer is made when it is taken: a rate limit resets counting from then.
     Optional<Reply> fault = call.fault().map(this::faultReply);
-    if (!call.latency().isZero()) {
-      Thread.sleep(call.latency().toMillis());
-    }
+    // Half the latency on the way in, half on the way out: a request is acted on before its
+    // answer arrives, so a client that dies meanwhile leaves its effect behind, as at GitHub.
+    Duration inbound = call.latency().dividedBy(2);
+    Thread.sleep(inbound.toMillis());
     Reply reply;
     try {
       reply = fault.isPresent() ? fault.get() : routes.handle(request);
@@ -46,6 +47,7 @@ final class RestApiEnvelope {
       // GitHub and carry its headers like any other answer.
       reply = e.reply();
     }
+    Thread.sleep(call.latency().minus(inbound).toMillis());
     Map<String, String> headers = new LinkedHashMap<>(rateLimitHeaders());
     headers.putAll(reply.headers());
     headers.putIfAbsent("X-GitHub-Api-Version-Selected", "2022-11-28");
