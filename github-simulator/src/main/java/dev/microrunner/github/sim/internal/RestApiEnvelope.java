@@ -1,7 +1,5 @@
 package dev.microrunner.github.sim.internal;
 
-import static dev.microrunner.github.sim.internal.Json.JSON;
-
 import dev.microrunner.github.sim.Fault;
 import java.io.IOException;
 import java.time.Duration;
@@ -78,9 +76,8 @@ final class RestApiEnvelope {
         headers.put("x-ratelimit-resource", "core");
         yield new Reply(
             fault.status(),
-            JSON.createObjectNode()
-                .put("message", "API rate limit exceeded for user ID 1.")
-                .put("documentation_url", RATE_LIMIT_DOCS),
+            Reply.errorBody(
+                fault.status(), "API rate limit exceeded for user ID 1.", RATE_LIMIT_DOCS),
             headers);
       }
       case SECONDARY_RATE_LIMIT -> {
@@ -90,12 +87,11 @@ final class RestApiEnvelope {
         }
         yield new Reply(
             fault.status(),
-            JSON.createObjectNode()
-                .put(
-                    "message",
-                    "You have exceeded a secondary rate limit. Please wait a few minutes before"
-                        + " you try again.")
-                .put("documentation_url", RATE_LIMIT_DOCS),
+            Reply.errorBody(
+                fault.status(),
+                "You have exceeded a secondary rate limit. Please wait a few minutes before you"
+                    + " try again.",
+                RATE_LIMIT_DOCS),
             headers);
       }
       case SERVER_ERROR -> Reply.error(fault.status(), "Server Error");
