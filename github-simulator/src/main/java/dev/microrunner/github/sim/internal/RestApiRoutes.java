@@ -167,31 +167,27 @@ final class RestApiRoutes {
 
   /** {@code POST .../actions/runners/generate-jitconfig}. */
   private Reply generateJitConfig(Request request, Matcher path) throws IOException, HttpError {
-    JsonNode body = request.body();
+    JsonNode body = RequestBodySchema.GENERATE_JITCONFIG.check(request.body());
     String scope = scope(path);
-    String name = body.path("name").asText("");
+    String name = body.get("name").asText();
     if (name.isBlank()) {
       throw new HttpError(422, "Invalid request.\n\n\"name\" wasn't supplied.");
     }
-    if (!body.path("runner_group_id").canConvertToLong()) {
-      throw new HttpError(422, "Invalid request.\n\n\"runner_group_id\" wasn't supplied.");
-    }
-    long groupId = body.path("runner_group_id").asLong();
+    JsonNode groupId = body.get("runner_group_id");
     List<String> labels = new ArrayList<>();
-    body.path("labels").forEach(label -> labels.add(label.asText()));
-    if (labels.isEmpty() || labels.size() > 100) {
-      throw new HttpError(422, "Invalid request.\n\nlabels must have between 1 and 100 items.");
-    }
+    body.get("labels").forEach(label -> labels.add(label.asText()));
     synchronized (store) {
-      if (store.groups.stream().noneMatch(group -> group.id() == groupId)
-          || (scope.startsWith("/repos/") && groupId != 1)) {
+      // An integer beyond a long names no group either.
+      if (!groupId.canConvertToLong()
+          || store.groups.stream().noneMatch(group -> group.id() == groupId.asLong())
+          || (scope.startsWith("/repos/") && groupId.asLong() != 1)) {
         return Reply.notFound();
       }
       if (store.runnerNamed(scope, name).isPresent()) {
         return Reply.error(
             409, "Already exists - A runner with the name " + name + " already exists.");
       }
-      SimStore.RunnerRecord runner = store.addRunner(scope, name, labels, true, groupId);
+      SimStore.RunnerRecord runner = store.addRunner(scope, name, labels, true, groupId.asLong());
       ObjectNode config = JSON.createObjectNode();
       config.put("sim_url", apiUrl.toString());
       config.put("runner_id", runner.id);
