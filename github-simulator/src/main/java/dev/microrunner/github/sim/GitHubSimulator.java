@@ -1,5 +1,6 @@
 package dev.microrunner.github.sim;
 
+import dev.microrunner.github.sim.internal.RestApiState;
 import dev.microrunner.github.sim.internal.SimServer;
 import dev.microrunner.github.sim.internal.SimStore;
 import java.io.IOException;
@@ -17,11 +18,13 @@ import java.security.PublicKey;
 public final class GitHubSimulator implements AutoCloseable {
 
   private final SimStore store;
+  private final RestApiState rest;
   private final SimServer server;
 
   private GitHubSimulator(SimulatorOptions options) throws IOException {
     this.store = new SimStore(options.clock(), options.tokenLifetime());
-    this.server = SimServer.start(options.port(), store);
+    this.rest = new RestApiState();
+    this.server = SimServer.start(options.port(), store, rest);
   }
 
   /** Starts a simulator; {@code options.port() == 0} picks a free port. */
@@ -34,6 +37,24 @@ public final class GitHubSimulator implements AutoCloseable {
     return server.url();
   }
 
+  /**
+   * Declares the repository {@code owner/name}. Nothing exists until declared: GitHub's endpoints
+   * answer 404 for a repository, organization or enterprise the simulator was not told of.
+   */
+  public void addRepository(String fullName) {
+    rest.addRepository(fullName);
+  }
+
+  /** Declares the organization {@code login} (see {@link #addRepository}). */
+  public void addOrganization(String login) {
+    rest.addOrganization(login);
+  }
+
+  /** Declares the enterprise {@code slug} (see {@link #addRepository}). */
+  public void addEnterprise(String slug) {
+    rest.addEnterprise(slug);
+  }
+
   /** Accepts {@code pat} as a personal access token from now on. */
   public void acceptToken(String pat) {
     store.acceptToken(pat);
@@ -41,7 +62,7 @@ public final class GitHubSimulator implements AutoCloseable {
 
   /**
    * Registers a GitHub App by its app id or client id (the JWT's {@code iss}) and public key; it is
-   * installed on every principal. Returns its installation id.
+   * installed on every declared repository and organization. Returns its installation id.
    */
   public long registerApp(String appIdOrClientId, PublicKey publicKey) {
     return store.registerApp(appIdOrClientId, publicKey);

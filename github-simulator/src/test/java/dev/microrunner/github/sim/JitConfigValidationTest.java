@@ -36,6 +36,9 @@ class JitConfigValidationTest {
   void start() throws Exception {
     sim = GitHubSimulator.start(SimulatorOptions.defaults());
     sim.acceptToken(PAT);
+    sim.addRepository("octo/hello");
+    sim.addOrganization("octo");
+    sim.addEnterprise("big");
   }
 
   @AfterEach

@@ -51,6 +51,10 @@ class SimulatorClientTest {
   void start() throws Exception {
     sim = GitHubSimulator.start(SimulatorOptions.defaults().withClock(clock));
     sim.acceptToken(PAT);
+    sim.addRepository("octo/hello");
+    sim.addRepository("octo/other");
+    sim.addOrganization("octo");
+    sim.addEnterprise("big");
   }
 
   @AfterEach

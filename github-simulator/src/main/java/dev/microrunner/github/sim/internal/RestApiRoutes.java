@@ -26,7 +26,8 @@ import java.util.regex.Pattern;
  * GitHub's REST API for self-hosted runners, the part microrunner uses, and the GitHub App
  * endpoints that lead to an installation token: same paths, status codes and JSON as GitHub. A
  * request is authenticated before it is routed, as on GitHub: an App's JWT for the App endpoints, a
- * token for every other path under a repository, organization or enterprise.
+ * token for every other path under a repository, organization or enterprise. A repository,
+ * organization or enterprise that was not declared ({@link RestApiState}) is a 404.
  */
 final class RestApiRoutes {
 
@@ -40,11 +41,13 @@ final class RestApiRoutes {
   private static final String RUNNER = SCOPE + "/actions/runners/(\\d+)";
 
   private final SimStore store;
+  private final RestApiState rest;
   private final URI apiUrl;
   private final Router<Request> runnerRoutes;
 
-  RestApiRoutes(SimStore store, URI apiUrl) {
+  RestApiRoutes(SimStore store, RestApiState rest, URI apiUrl) {
     this.store = store;
+    this.rest = rest;
     this.apiUrl = apiUrl;
     this.runnerRoutes =
         new Router<Request>()
@@ -72,16 +75,21 @@ final class RestApiRoutes {
     Matcher installation = INSTALLATION.matcher(path);
     if (installation.matches()) {
       SimStore.App app = verifyJwt(request);
-      return request.method().equals("GET")
+      return request.method().equals("GET") && rest.exists(scope(installation))
           ? getInstallation(app, scope(installation))
           : Reply.notFound();
     }
-    if (!SCOPED.matcher(path).matches()) {
+    Matcher scoped = SCOPED.matcher(path);
+    if (!scoped.matches()) {
       return Reply.notFound();
     }
     Optional<String> token = request.bearer();
     if (token.isEmpty() || !store.authenticates(token.get())) {
       return Reply.error(401, "Bad credentials");
+    }
+    // Credentials first, then the scope: a bad token learns nothing about what exists.
+    if (!rest.exists(scope(scoped))) {
+      return Reply.notFound();
     }
     return runnerRoutes.route(request.method(), path, request).orElseGet(Reply::notFound);
   }

@@ -44,7 +44,7 @@ public final class SimServer implements AutoCloseable {
   private final ControlRoutes controlApi;
   private final RunnerApiRoutes runnerApi;
 
-  private SimServer(int port, SimStore store) throws IOException {
+  private SimServer(int port, SimStore store, RestApiState rest) throws IOException {
     this.store = store;
     this.server =
         HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 64);
@@ -58,15 +58,15 @@ public final class SimServer implements AutoCloseable {
             });
     server.setExecutor(executor);
     this.url = URI.create("http://127.0.0.1:" + server.getAddress().getPort());
-    this.restApi = new RestApiEnvelope(store, new RestApiRoutes(store, url), store.now());
+    this.restApi = new RestApiEnvelope(store, new RestApiRoutes(store, rest, url), store.now());
     this.controlApi = new ControlRoutes(store);
     this.runnerApi = new RunnerApiRoutes(store);
     server.createContext("/", this::handle);
   }
 
-  /** Serves {@code store} on 127.0.0.1:{@code port}; port 0 picks a free one. */
-  public static SimServer start(int port, SimStore store) throws IOException {
-    SimServer simServer = new SimServer(port, store);
+  /** Serves {@code store} and {@code rest} on 127.0.0.1:{@code port}; port 0 picks a free one. */
+  public static SimServer start(int port, SimStore store, RestApiState rest) throws IOException {
+    SimServer simServer = new SimServer(port, store, rest);
     simServer.server.start();
     LOG.info("GitHub simulator listening on {}", simServer.url);
     return simServer;

@@ -1,0 +1,61 @@
+package dev.microrunner.github.sim.internal;
+
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
+
+/**
+ * What GitHub's REST API knows besides the runners, tokens and jobs of {@link SimStore}: which
+ * repositories, organizations and enterprises exist. Thread-safe.
+ */
+public final class RestApiState {
+
+  /** A user, organization or enterprise name: letters, digits and hyphens. */
+  private static final Pattern ACCOUNT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9-]*");
+
+  /** A repository name: letters, digits, '.', '-' and '_', but not "." or "..". */
+  private static final Pattern REPOSITORY = Pattern.compile("(?!\\.\\.?$)[A-Za-z0-9._-]+");
+
+  /** Scope paths ({@code /repos/o/r}, {@code /orgs/o}, {@code /enterprises/e}), lower case. */
+  private final Set<String> scopes = ConcurrentHashMap.newKeySet();
+
+  /** Declares the repository {@code owner/name}. */
+  public void addRepository(String fullName) {
+    String[] parts = fullName == null ? new String[0] : fullName.split("/", -1);
+    if (parts.length != 2
+        || !ACCOUNT.matcher(parts[0]).matches()
+        || !REPOSITORY.matcher(parts[1]).matches()) {
+      throw new IllegalArgumentException(
+          "repository '" + fullName + "' is not OWNER/NAME (letters, digits, '-', and '.', '_')");
+    }
+    scopes.add(key("/repos/" + fullName));
+  }
+
+  /** Declares the organization {@code login}. */
+  public void addOrganization(String login) {
+    scopes.add(key("/orgs/" + account(login, "organization")));
+  }
+
+  /** Declares the enterprise {@code slug}. */
+  public void addEnterprise(String slug) {
+    scopes.add(key("/enterprises/" + account(slug, "enterprise")));
+  }
+
+  /** Whether the scope path exists; names are case-insensitive, as on GitHub. */
+  boolean exists(String scope) {
+    return scopes.contains(key(scope));
+  }
+
+  private static String account(String name, String kind) {
+    if (name == null || !ACCOUNT.matcher(name).matches()) {
+      throw new IllegalArgumentException(
+          kind + " '" + name + "' is not a GitHub name (letters, digits and '-')");
+    }
+    return name;
+  }
+
+  private static String key(String scope) {
+    return scope.toLowerCase(Locale.ROOT);
+  }
+}
