@@ -24,7 +24,7 @@ public final class GitHubSimulator implements AutoCloseable {
   private GitHubSimulator(SimulatorOptions options) throws IOException {
     this.store = new SimStore(options.clock(), options.tokenLifetime());
     this.rest = new RestApiState();
-    this.server = SimServer.start(options.port(), store, rest);
+    this.server = SimServer.start(options, store, rest);
   }
 
   /** Starts a simulator; {@code options.port() == 0} picks a free port. */

@@ -61,20 +61,44 @@ final class RestApiRoutes {
             .anyMethod(RUNNER, this::otherMethodOnRunner);
   }
 
-  Reply handle(Request request) throws IOException, HttpError, InterruptedException {
+  /**
+   * Who sent the request: on the App endpoints the App whose JWT verifies, elsewhere the token the
+   * simulator accepts; without credentials, or with ones that do not verify, the client's address.
+   */
+  Caller caller(Request request) {
     store.expireTokens();
+    String address = request.clientAddress();
+    Optional<String> bearer = request.bearer();
+    if (bearer.isEmpty()) {
+      return Caller.anonymous(address);
+    }
+    String path = request.path();
+    if (ACCESS_TOKENS.matcher(path).matches() || INSTALLATION.matcher(path).matches()) {
+      Optional<SimStore.App> app;
+      synchronized (store) {
+        app = SimJwt.verify(bearer.get(), store.apps, store.now());
+      }
+      return app.map(Caller::app).orElseGet(() -> Caller.badCredentials(address));
+    }
+    return store.authenticates(bearer.get())
+        ? Caller.token(bearer.get())
+        : Caller.badCredentials(address);
+  }
+
+  /** The answer to {@code request} from {@code caller} (see {@link #caller}). */
+  Reply handle(Request request, Caller caller) throws IOException, HttpError, InterruptedException {
     String path = request.path();
     Matcher accessTokens = ACCESS_TOKENS.matcher(path);
     if (accessTokens.matches()) {
       // The JWT comes first: a bad one is a 401 whatever the method.
-      SimStore.App app = verifyJwt(request);
+      SimStore.App app = appOf(caller);
       return request.method().equals("POST")
           ? createInstallationToken(app, accessTokens)
           : Reply.notFound();
     }
     Matcher installation = INSTALLATION.matcher(path);
     if (installation.matches()) {
-      SimStore.App app = verifyJwt(request);
+      SimStore.App app = appOf(caller);
       return request.method().equals("GET") && rest.exists(scope(installation))
           ? getInstallation(app, scope(installation))
           : Reply.notFound();
@@ -83,8 +107,7 @@ final class RestApiRoutes {
     if (!scoped.matches()) {
       return Reply.notFound();
     }
-    Optional<String> token = request.bearer();
-    if (token.isEmpty() || !store.authenticates(token.get())) {
+    if (caller.kind() != Caller.Kind.TOKEN) {
       return Reply.error(401, "Bad credentials");
     }
     // Credentials first, then the scope: a bad token learns nothing about what exists.
@@ -109,16 +132,11 @@ final class RestApiRoutes {
 
   // ---- GitHub Apps ----------------------------------------------------------------------------
 
-  /** The App whose JWT is the bearer token; 401 when none verifies. */
-  private SimStore.App verifyJwt(Request request) throws HttpError {
-    Optional<String> token = request.bearer();
-    if (token.isEmpty()) {
-      throw new HttpError(401, "A JSON web token could not be decoded");
-    }
-    synchronized (store) {
-      return SimJwt.verify(token.get(), store.apps, store.now())
-          .orElseThrow(() -> new HttpError(401, "A JSON web token could not be decoded"));
-    }
+  /** The App whose JWT the caller presented; 401 when none verified. */
+  private static SimStore.App appOf(Caller caller) throws HttpError {
+    return caller
+        .app()
+        .orElseThrow(() -> new HttpError(401, "A JSON web token could not be decoded"));
   }
 
   /** {@code POST /app/installations/{installation_id}/access_tokens}. */
