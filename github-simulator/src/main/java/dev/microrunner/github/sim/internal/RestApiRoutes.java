@@ -56,6 +56,7 @@ final class RestApiRoutes {
             .post(SCOPE + "/actions/runners/generate-jitconfig", this::generateJitConfig)
             .get(SCOPE + "/actions/runners", this::listRunners)
             .get(SCOPE + "/actions/runner-groups", this::listRunnerGroups)
+            .get(SCOPE + "/actions/runner-groups/(\\d+)/runners", this::listRunnersInGroup)
             .get(RUNNER, this::getRunner)
             .delete(RUNNER, this::deleteRunner)
             .anyMethod(RUNNER, this::otherMethodOnRunner);
@@ -282,11 +283,18 @@ final class RestApiRoutes {
     return page(request, items, "runners");
   }
 
-  /** {@code GET /orgs/{org}/actions/runner-groups} (and enterprises'; repositories have none). */
+  /**
+   * {@code GET /orgs/{org}/actions/runner-groups} and {@code GET
+   * /enterprises/{enterprise}/actions/runner-groups}; repositories have none. The fields are the
+   * {@code runner-groups-org} and {@code runner-groups-enterprise} schemas' (every required one):
+   * the enterprise's has no {@code inherited}.
+   */
   private Reply listRunnerGroups(Request request, Matcher path) throws HttpError {
-    if (scope(path).startsWith("/repos/")) {
+    String scope = scope(path);
+    if (scope.startsWith("/repos/")) {
       return Reply.notFound();
     }
+    boolean organization = scope.startsWith("/orgs/");
     List<JsonNode> items = new ArrayList<>();
     synchronized (store) {
       for (SimStore.Group group : store.groups) {
@@ -295,13 +303,42 @@ final class RestApiRoutes {
         node.put("name", group.name());
         node.put("visibility", "all");
         node.put("default", group.isDefault());
-        node.put("inherited", false);
+        node.put(
+            "runners_url", apiUrl + scope + "/actions/runner-groups/" + group.id() + "/runners");
+        if (organization) {
+          node.put("inherited", false);
+        }
         node.put("allows_public_repositories", false);
         node.put("restricted_to_workflows", false);
+        node.putArray("selected_workflows");
+        node.put("workflow_restrictions_read_only", false);
         items.add(node);
       }
     }
     return page(request, items, "runner_groups");
+  }
+
+  /**
+   * {@code GET /orgs/{org}/actions/runner-groups/{runner_group_id}/runners} (and enterprises'):
+   * where a group's {@code runners_url} points, paginated like the runner list.
+   */
+  private Reply listRunnersInGroup(Request request, Matcher path) throws HttpError {
+    String scope = scope(path);
+    String groupId = path.group(2);
+    List<JsonNode> items = new ArrayList<>();
+    synchronized (store) {
+      boolean exists =
+          store.groups.stream().anyMatch(group -> String.valueOf(group.id()).equals(groupId));
+      if (scope.startsWith("/repos/") || !exists) {
+        return Reply.notFound();
+      }
+      for (SimStore.RunnerRecord runner : store.runners.values()) {
+        if (runner.scope.equals(scope) && String.valueOf(runner.groupId).equals(groupId)) {
+          items.add(runnerJson(runner));
+        }
+      }
+    }
+    return page(request, items, "runners");
   }
 
   /** GitHub's pagination: per_page (default 30, at most 100), page, a Link header. */
