@@ -6,6 +6,7 @@ import dev.microrunner.github.sim.internal.SimStore;
 import java.io.IOException;
 import java.net.URI;
 import java.security.PublicKey;
+import java.util.List;
 
 /**
  * A GitHub simulator on 127.0.0.1: the self-hosted runner endpoints of GitHub's REST API (same
@@ -23,7 +24,7 @@ public final class GitHubSimulator implements AutoCloseable {
 
   private GitHubSimulator(SimulatorOptions options) throws IOException {
     this.store = new SimStore(options.clock(), options.tokenLifetime());
-    this.rest = new RestApiState();
+    this.rest = new RestApiState(SimRunnerRelease.history(options.clock().instant()));
     this.server = SimServer.start(options, store, rest);
   }
 
@@ -53,6 +54,15 @@ public final class GitHubSimulator implements AutoCloseable {
   /** Declares the enterprise {@code slug} (see {@link #addRepository}). */
   public void addEnterprise(String slug) {
     rest.addEnterprise(slug);
+  }
+
+  /**
+   * Replaces the actions/runner releases the simulator serves (default: {@link
+   * SimRunnerRelease#history} at start): {@code GET /repos/actions/runner/releases} lists them,
+   * newest first, and the runner downloads endpoints offer the newest that is not a prerelease.
+   */
+  public void setRunnerReleases(List<SimRunnerRelease> releases) {
+    rest.setRunnerReleases(releases);
   }
 
   /** Accepts {@code pat} as a personal access token from now on. */

@@ -5,15 +5,19 @@ import static dev.microrunner.github.sim.internal.Json.JSON;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.microrunner.github.sim.SimRunnerRelease;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -40,6 +44,23 @@ final class RestApiRoutes {
   private static final Pattern INSTALLATION = Pattern.compile(SCOPE + "/installation");
   private static final String RUNNER = SCOPE + "/actions/runners/(\\d+)";
 
+  /** actions/runner's releases: public, the one path under a repository served without a token. */
+  private static final String RUNNER_RELEASES = "/repos/actions/runner/releases";
+
+  private static final String DOWNLOAD_TOKEN_ALPHABET =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+  /** The platforms actions/runner is released for: {os, architecture}. */
+  private static final List<List<String>> RUNNER_PLATFORMS =
+      List.of(
+          List.of("osx", "x64"),
+          List.of("osx", "arm64"),
+          List.of("linux", "x64"),
+          List.of("linux", "arm"),
+          List.of("linux", "arm64"),
+          List.of("win", "x64"),
+          List.of("win", "arm64"));
+
   private final SimStore store;
   private final RestApiState rest;
   private final URI apiUrl;
@@ -54,6 +75,7 @@ final class RestApiRoutes {
             .post(SCOPE + "/actions/runners/registration-token", this::createRegistrationToken)
             .post(SCOPE + "/actions/runners/remove-token", this::createRemoveToken)
             .post(SCOPE + "/actions/runners/generate-jitconfig", this::generateJitConfig)
+            .get(SCOPE + "/actions/runners/downloads", this::listRunnerDownloads)
             .get(SCOPE + "/actions/runners", this::listRunners)
             .get(SCOPE + "/actions/runner-groups", this::listRunnerGroups)
             .get(SCOPE + "/actions/runner-groups/(\\d+)/runners", this::listRunnersInGroup)
@@ -103,6 +125,13 @@ final class RestApiRoutes {
       return request.method().equals("GET") && rest.exists(scope(installation))
           ? getInstallation(app, scope(installation))
           : Reply.notFound();
+    }
+    if (path.equals(RUNNER_RELEASES) && request.method().equals("GET")) {
+      // Public, but credentials that are presented must verify.
+      if (caller.kind() == Caller.Kind.BAD_CREDENTIALS) {
+        return Reply.error(401, "Bad credentials");
+      }
+      return listRunnerReleases(request);
     }
     Matcher scoped = SCOPED.matcher(path);
     if (!scoped.matches()) {
@@ -172,6 +201,91 @@ final class RestApiRoutes {
   }
 
   // ---- Self-hosted runners ----------------------------------------------------------------------
+
+  /**
+   * {@code GET .../actions/runners/downloads}: the runner application of the offered release
+   * ({@link RestApiState#offeredRunnerRelease}) for every platform, with the fields of GitHub's
+   * {@code runner-application} schema. The files are not served: {@code download_url} is where
+   * GitHub has actions/runner's release files, and {@code sha256_checksum} a stand-in (the SHA-256
+   * of the file name), not the real file's.
+   */
+  private Reply listRunnerDownloads(Request request, Matcher path) {
+    ArrayNode downloads = JSON.createArrayNode();
+    Optional<SimRunnerRelease> offered = rest.offeredRunnerRelease();
+    if (offered.isEmpty()) {
+      return Reply.of(200, downloads);
+    }
+    String version = offered.get().version();
+    // Short-lived, as GitHub's: a new one with every answer.
+    String downloadToken = SimStore.random(DOWNLOAD_TOKEN_ALPHABET, 40);
+    for (List<String> platform : RUNNER_PLATFORMS) {
+      String os = platform.get(0);
+      String architecture = platform.get(1);
+      String filename =
+          "actions-runner-"
+              + os
+              + "-"
+              + architecture
+              + "-"
+              + version
+              + (os.equals("win") ? ".zip" : ".tar.gz");
+      downloads
+          .addObject()
+          .put("os", os)
+          .put("architecture", architecture)
+          .put(
+              "download_url",
+              "https://github.com/actions/runner/releases/download/v" + version + "/" + filename)
+          .put("filename", filename)
+          .put("temp_download_token", downloadToken)
+          .put("sha256_checksum", sha256(filename));
+    }
+    return Reply.of(200, downloads);
+  }
+
+  private static String sha256(String text) {
+    try {
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JDK has SHA-256", e);
+    }
+  }
+
+  /**
+   * {@code GET /repos/actions/runner/releases}: the configured releases, newest first, paginated;
+   * the fields of GitHub's {@code release} schema that say what and when (no author, no assets).
+   */
+  private Reply listRunnerReleases(Request request) throws HttpError {
+    List<SimRunnerRelease> releases = rest.runnerReleases();
+    List<JsonNode> items = new ArrayList<>();
+    for (int i = 0; i < releases.size(); i++) {
+      SimRunnerRelease release = releases.get(i);
+      // Stable ids, oldest lowest, as GitHub's grow with time.
+      long id = 100_000L + releases.size() - i;
+      String tag = "v" + release.version();
+      String api = apiUrl + "/repos/actions/runner";
+      ObjectNode node = JSON.createObjectNode();
+      node.put("url", api + "/releases/" + id);
+      node.put("html_url", "https://github.com/actions/runner/releases/tag/" + tag);
+      node.put("assets_url", api + "/releases/" + id + "/assets");
+      node.put("tarball_url", api + "/tarball/" + tag);
+      node.put("zipball_url", api + "/zipball/" + tag);
+      node.put("id", id);
+      node.put("node_id", "RE_sim" + id);
+      node.put("tag_name", tag);
+      node.put("target_commitish", "main");
+      node.put("name", tag);
+      node.put("draft", false);
+      node.put("prerelease", release.prerelease());
+      node.put("created_at", timestamp(release.publishedAt()));
+      node.put("published_at", timestamp(release.publishedAt()));
+      items.add(node);
+    }
+    Page page = paginate(request, items);
+    return new Reply(200, JSON.createArrayNode().addAll(page.items()), page.headers());
+  }
 
   /** {@code POST .../actions/runners/registration-token}. */
   private Reply createRegistrationToken(Request request, Matcher path) {
@@ -341,20 +455,28 @@ final class RestApiRoutes {
     return page(request, items, "runners");
   }
 
-  /** GitHub's pagination: per_page (default 30, at most 100), page, a Link header. */
+  /** {@code {"total_count": N, field: [one page of items]}} with GitHub's pagination. */
   private Reply page(Request request, List<JsonNode> items, String field) throws HttpError {
-    int perPage = request.intParam("per_page", 30);
-    int page = request.intParam("page", 1);
-    perPage = Math.max(1, Math.min(100, perPage));
-    page = Math.max(1, page);
-    int lastPage = Math.max(1, (items.size() + perPage - 1) / perPage);
+    Page page = paginate(request, items);
     ObjectNode reply = JSON.createObjectNode();
     reply.put("total_count", items.size());
-    ArrayNode array = reply.putArray(field);
-    int from = (page - 1) * perPage;
-    for (int i = from; i < Math.min(items.size(), from + perPage); i++) {
-      array.add(items.get(i));
-    }
+    reply.putArray(field).addAll(page.items());
+    return new Reply(200, reply, page.headers());
+  }
+
+  /** One page of items and its {@code Link} header (none when there is one page). */
+  private record Page(List<JsonNode> items, Map<String, String> headers) {}
+
+  /** GitHub's pagination: per_page (default 30, at most 100), page, a Link header. */
+  private Page paginate(Request request, List<JsonNode> items) throws HttpError {
+    int perPage = Math.max(1, Math.min(100, request.intParam("per_page", 30)));
+    int lastPage = Math.max(1, (items.size() + perPage - 1) / perPage);
+    int page = Math.max(1, request.intParam("page", 1));
+    // A page beyond the last is empty, as on GitHub (and no product overflows an int).
+    List<JsonNode> slice =
+        page > lastPage
+            ? List.of()
+            : items.subList((page - 1) * perPage, Math.min(items.size(), page * perPage));
     List<String> links = new ArrayList<>();
     if (page < lastPage) {
       links.add(link(request, page + 1, "next"));
@@ -366,7 +488,7 @@ final class RestApiRoutes {
     }
     Map<String, String> headers =
         links.isEmpty() ? Map.of() : Map.of("Link", String.join(", ", links));
-    return new Reply(200, reply, headers);
+    return new Page(slice, headers);
   }
 
   private String link(Request request, int page, String rel) {

@@ -1,13 +1,19 @@
 package dev.microrunner.github.sim.internal;
 
+import dev.microrunner.github.sim.SimRunnerRelease;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
  * What GitHub's REST API knows besides the runners, tokens and jobs of {@link SimStore}: which
- * repositories, organizations and enterprises exist. Thread-safe.
+ * repositories, organizations and enterprises exist, and the actions/runner releases. Thread-safe.
  */
 public final class RestApiState {
 
@@ -19,6 +25,37 @@ public final class RestApiState {
 
   /** Scope paths ({@code /repos/o/r}, {@code /orgs/o}, {@code /enterprises/e}), lower case. */
   private final Set<String> scopes = ConcurrentHashMap.newKeySet();
+
+  /** Newest first. */
+  private volatile List<SimRunnerRelease> runnerReleases;
+
+  public RestApiState(List<SimRunnerRelease> runnerReleases) {
+    setRunnerReleases(runnerReleases);
+  }
+
+  /** Replaces the actions/runner releases; two with one version are refused. */
+  public void setRunnerReleases(List<SimRunnerRelease> releases) {
+    Set<String> versions = new HashSet<>();
+    for (SimRunnerRelease release : releases) {
+      if (!versions.add(release.version())) {
+        throw new IllegalArgumentException(
+            "runner release " + release.version() + " is listed twice");
+      }
+    }
+    List<SimRunnerRelease> newestFirst = new ArrayList<>(releases);
+    newestFirst.sort(Comparator.comparing(SimRunnerRelease::publishedAt).reversed());
+    runnerReleases = List.copyOf(newestFirst);
+  }
+
+  /** The actions/runner releases, newest first. */
+  List<SimRunnerRelease> runnerReleases() {
+    return runnerReleases;
+  }
+
+  /** The release the downloads endpoints offer: the newest that is not a prerelease. */
+  Optional<SimRunnerRelease> offeredRunnerRelease() {
+    return runnerReleases.stream().filter(release -> !release.prerelease()).findFirst();
+  }
 
   /** Declares the repository {@code owner/name}. */
   public void addRepository(String fullName) {
