@@ -7,6 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.microrunner.github.Credentials;
+import dev.microrunner.github.GitHubNotFoundException;
+import dev.microrunner.github.GitHubRunnerClient;
+import dev.microrunner.github.GitHubTarget;
+import dev.microrunner.github.PublishedRunnerRelease;
+import dev.microrunner.github.RunnerDownload;
+import dev.microrunner.github.RunnerScope;
+import dev.microrunner.github.Secret;
 import dev.microrunner.github.TestSupport;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -15,6 +23,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -26,7 +35,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * os}, {@code architecture}, {@code download_url}, {@code filename} required, {@code
  * temp_download_token}, {@code sha256_checksum}; {@code @octokit/openapi} 23.0.2, {@code
  * generated/api.github.com.json} and {@code generated/ghec.json}) and {@code GET
- * /repos/actions/runner/releases}, over HTTP.
+ * /repos/actions/runner/releases}, over HTTP and through the client.
  */
 class RunnerReleasesTest {
 
@@ -182,6 +191,63 @@ class RunnerReleasesTest {
     sim.setRunnerReleases(List.of());
     assertEquals(0, ok(get("/repos/octo/hello/actions/runners/downloads", PAT)).size());
     assertEquals(0, ok(get("/repos/actions/runner/releases", PAT)).size());
+  }
+
+  private GitHubRunnerClient client(String scope, String principal) {
+    return GitHubRunnerClient.builder(
+            GitHubTarget.of(sim.apiUrl().toString()),
+            RunnerScope.of(scope, principal),
+            Credentials.pat(Secret.of(PAT)))
+        .clock(clock)
+        .build();
+  }
+
+  @Test
+  void theClientReadsTheOfferedVersionForEveryScope() throws Exception {
+    for (GitHubRunnerClient client :
+        List.of(client("repo", "octo/hello"), client("org", "octo"), client("enterprise", "big"))) {
+      List<RunnerDownload> downloads = client.listRunnerDownloads();
+      assertEquals(7, downloads.size());
+      for (RunnerDownload download : downloads) {
+        assertEquals(Optional.of(SimRunnerRelease.LATEST_VERSION), download.version());
+        assertTrue(download.tempDownloadToken().isPresent());
+      }
+      RunnerDownload linux =
+          downloads.stream()
+              .filter(d -> d.os().equals("linux") && d.architecture().equals("x64"))
+              .findFirst()
+              .orElseThrow();
+      assertEquals("actions-runner-linux-x64-2.336.0.tar.gz", linux.filename());
+    }
+    assertThrows(GitHubNotFoundException.class, () -> client("org", "nope").listRunnerDownloads());
+  }
+
+  @Test
+  void theClientReadsEveryReleaseWithItsPublicationOverSeveralPages() throws Exception {
+    List<PublishedRunnerRelease> defaults = client("repo", "octo/hello").listRunnerReleases();
+    List<PublishedRunnerRelease> expected = new ArrayList<>();
+    for (SimRunnerRelease release : SimRunnerRelease.history(START)) {
+      expected.add(new PublishedRunnerRelease(release.version(), release.publishedAt(), false));
+    }
+    assertEquals(expected, defaults);
+
+    List<SimRunnerRelease> many = new ArrayList<>();
+    for (int patch = 0; patch < 120; patch++) {
+      many.add(
+          new SimRunnerRelease(
+              "2.400." + patch, START.minus(Duration.ofDays(120 - patch)), patch == 119));
+    }
+    sim.setRunnerReleases(many);
+    long before = sim.state().apiRequests();
+    List<PublishedRunnerRelease> releases = client("org", "octo").listRunnerReleases();
+    assertEquals(2, sim.state().apiRequests() - before, "two pages of 100");
+    assertEquals(120, releases.size());
+    assertEquals(
+        new PublishedRunnerRelease("2.400.119", START.minus(Duration.ofDays(1)), true),
+        releases.get(0));
+    assertEquals("2.400.0", releases.get(119).version());
+    assertEquals(
+        Optional.of("2.400.118"), client("org", "octo").listRunnerDownloads().get(0).version());
   }
 
   @Test
