@@ -133,6 +133,7 @@ public final class Bench {
       token = SimulatorTokens.generate();
       redactor.add(token);
       sim.acceptToken(token);
+      sim.addRepository(PRINCIPAL);
       tokenFile = SimulatorTokens.write(work.resolve("token"), token);
       Files.createDirectories(work.resolve("guests"));
       BenchGuests.write(work.resolve("guests"));

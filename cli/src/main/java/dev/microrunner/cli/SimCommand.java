@@ -39,6 +39,9 @@ import picocli.CommandLine.Spec;
           + " running and finished jobs). POST /_sim/jobs queues more jobs, POST /_sim/faults"
           + " injects rate limits, 5xx or latency.",
       "",
+      "Only the repositories, organizations and enterprises named with --repo, --org and"
+          + " --enterprise exist (404 for any other, as on GitHub); without any, demo/hello.",
+      "",
       "Standard output: line 1 is API_URL=http://127.0.0.1:PORT. Without --token-file, a random"
           + " token is generated and written to a new file (mode 0600, in a 0700 directory,"
           + " deleted on exit) whose path is line 2: TOKEN_FILE=PATH. The token itself is never"
@@ -51,6 +54,9 @@ import picocli.CommandLine.Spec;
           + " RUNNER_INSTALL=DIR and exits; it does not serve.",
     })
 public final class SimCommand implements Callable<Integer> {
+
+  /** The repository that exists when no repository, organization or enterprise is named. */
+  static final String DEFAULT_REPOSITORY = "demo/hello";
 
   @Option(
       names = "--port",
@@ -80,6 +86,29 @@ public final class SimCommand implements Callable<Integer> {
       defaultValue = "5",
       description = "How long each queued job runs (default ${DEFAULT-VALUE}).")
   BigDecimal jobDuration;
+
+  @Option(
+      names = "--repo",
+      paramLabel = "OWNER/REPO",
+      description =
+          "A repository that exists (repeatable). Only declared repositories, organizations and"
+              + " enterprises exist: GitHub's endpoints answer 404 for any other. With none of"
+              + " --repo, --org and --enterprise: --repo "
+              + DEFAULT_REPOSITORY
+              + ".")
+  List<String> repositories = new ArrayList<>();
+
+  @Option(
+      names = "--org",
+      paramLabel = "ORG",
+      description = "An organization that exists (repeatable).")
+  List<String> organizations = new ArrayList<>();
+
+  @Option(
+      names = "--enterprise",
+      paramLabel = "SLUG",
+      description = "An enterprise that exists (repeatable).")
+  List<String> enterprises = new ArrayList<>();
 
   @Option(
       names = "--token-file",
@@ -125,6 +154,7 @@ public final class SimCommand implements Callable<Integer> {
     Signals.onTermination(skipGrace -> stop.countDown());
     try (WorkDirectory work = tokens.isEmpty() ? WorkDirectory.create("microrunner-sim") : null;
         GitHubSimulator sim = GitHubSimulator.start(SimulatorOptions.defaults().withPort(port))) {
+      List<String> declared = declareScopes(sim);
       out.println("API_URL=" + sim.apiUrl());
       if (work != null) {
         String token = SimulatorTokens.generate();
@@ -147,13 +177,47 @@ public final class SimCommand implements Callable<Integer> {
                   + sim.apiUrl()
                   + " with "
                   + jobs
-                  + " queued job(s); state at "
+                  + " queued job(s) for "
+                  + String.join(", ", declared)
+                  + "; state at "
                   + sim.apiUrl()
                   + "/_sim/state; stop with Ctrl-C or SIGTERM");
       spec.commandLine().getErr().flush();
       stop.await();
     }
     return ExitCodes.OK;
+  }
+
+  /**
+   * Declares the repositories, organizations and enterprises given, or {@link #DEFAULT_REPOSITORY};
+   * returns them as a person reads them. A name GitHub would not have is a usage error.
+   */
+  private List<String> declareScopes(GitHubSimulator sim) {
+    List<String> declared = new ArrayList<>();
+    if (repositories.isEmpty() && organizations.isEmpty() && enterprises.isEmpty()) {
+      repositories.add(DEFAULT_REPOSITORY);
+    }
+    for (String repository : repositories) {
+      declare(() -> sim.addRepository(repository), "--repo " + repository);
+      declared.add("repository " + repository);
+    }
+    for (String organization : organizations) {
+      declare(() -> sim.addOrganization(organization), "--org " + organization);
+      declared.add("organization " + organization);
+    }
+    for (String enterprise : enterprises) {
+      declare(() -> sim.addEnterprise(enterprise), "--enterprise " + enterprise);
+      declared.add("enterprise " + enterprise);
+    }
+    return declared;
+  }
+
+  private static void declare(Runnable declaration, String option) {
+    try {
+      declaration.run();
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(option + ": " + e.getMessage(), e);
+    }
   }
 
   static Duration durationOf(BigDecimal seconds, String option) {

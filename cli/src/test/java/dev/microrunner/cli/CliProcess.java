@@ -20,6 +20,7 @@ final class CliProcess {
   static final String PAT = "ghp_" + "Cl1Pr0cessT0kenF0rTheS1mulat0r000wxyz";
   static final String SECRET = "LoopSecretForTheCliTestsOnly_0123456789abc";
   static final List<String> LABELS = List.of("self-hosted", "microrunner-it");
+  static final String PRINCIPAL = "octo/hello";
 
   final Path jar;
   final Path work;
@@ -35,6 +36,7 @@ final class CliProcess {
     this.work = work;
     this.sim = GitHubSimulator.start(SimulatorOptions.defaults());
     sim.acceptToken(PAT);
+    sim.addRepository(PRINCIPAL);
     this.distribution = work.resolve("actions-runner");
     SimulatedRunnerDistribution.write(distribution, jar, SimulatedRunnerMain.class.getName());
   }
@@ -73,7 +75,7 @@ final class CliProcess {
                 "-g",
                 sim.apiUrl().toString(),
                 "-p",
-                "octo/hello",
+                PRINCIPAL,
                 "-L",
                 String.join(",", LABELS),
                 "--entrypoint",

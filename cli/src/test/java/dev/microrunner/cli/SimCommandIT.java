@@ -71,6 +71,10 @@ class SimCommandIT {
     String runners = url.group(1) + "/repos/demo/hello/actions/runners";
     assertEquals(200, get(runners, token).statusCode());
     assertEquals(401, get(runners, token + "x").statusCode());
+    assertEquals(
+        404,
+        get(url.group(1) + "/repos/octo/hello/actions/runners", token).statusCode(),
+        "without --repo, --org or --enterprise only demo/hello exists");
 
     sigterm(sim);
     assertTrue(sim.waitFor(10, TimeUnit.SECONDS), "sim did not exit on SIGTERM");
@@ -98,6 +102,52 @@ class SimCommandIT {
     assertTrue(sim.waitFor(10, TimeUnit.SECONDS));
     assertEquals(0, sim.exitValue());
     assertEquals(null, stdout.readLine(), "more than the API_URL line on stdout");
+  }
+
+  @Test
+  void onlyTheDeclaredRepositoriesOrganizationsAndEnterprisesExist() throws Exception {
+    Path tokenFile = tmp.resolve("pat");
+    String token = "ghp_GivenTokenForTheSimulatorTest0000000";
+    Files.writeString(tokenFile, token + "\n");
+    Process sim =
+        start(
+            "sim",
+            "--token-file",
+            tokenFile.toString(),
+            "--repo",
+            "octo/hello",
+            "--repo",
+            "octo/world",
+            "--org",
+            "octo",
+            "--enterprise",
+            "big");
+    Matcher url = API_URL.matcher(reader(sim).readLine());
+    assertTrue(url.matches());
+
+    for (String scope :
+        List.of("/repos/octo/hello", "/repos/octo/world", "/orgs/octo", "/enterprises/big")) {
+      assertEquals(200, get(url.group(1) + scope + "/actions/runners", token).statusCode(), scope);
+    }
+    for (String scope : List.of("/repos/demo/hello", "/orgs/demo", "/enterprises/small")) {
+      assertEquals(404, get(url.group(1) + scope + "/actions/runners", token).statusCode(), scope);
+    }
+    sigterm(sim);
+    assertTrue(sim.waitFor(10, TimeUnit.SECONDS));
+    String stderr = new String(sim.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(
+        stderr.contains(
+            "repository octo/hello, repository octo/world, organization octo, enterprise big"),
+        stderr);
+  }
+
+  @Test
+  void aRepositoryWithoutItsOwnerIsAUsageErrorNamingTheOption() throws Exception {
+    Process sim = start("sim", "--repo", "hello");
+    assertTrue(sim.waitFor(30, TimeUnit.SECONDS));
+    String stderr = new String(sim.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(ExitCodes.USAGE, sim.exitValue(), stderr);
+    assertTrue(stderr.contains("--repo hello: repository 'hello' is not OWNER/NAME"), stderr);
   }
 
   @Test

@@ -46,6 +46,7 @@ final class LoopHarness implements AutoCloseable {
   static LoopHarness start(Path work) throws IOException {
     GitHubSimulator sim = GitHubSimulator.start(SimulatorOptions.defaults());
     sim.acceptToken(PAT);
+    sim.addRepository(PRINCIPAL);
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     String classpath = System.getProperty("java.class.path");
     Path distribution = work.resolve("actions-runner");

@@ -187,7 +187,6 @@ class RunnerOutcomeIT {
 
   @Test
   void aRefusedRunnerVersionEndsTheLoopWithOneClearError() throws Exception {
-    harness.sim.setRunnerVersions("2.336.0", Optional.of("2.330.0"));
     SimulatedRunnerDistribution.setVersion(harness.distribution, "2.320.0");
     Orchestrator orchestrator =
         harness.build(harness.orchestrator(harness.runner().build()).build());
@@ -205,7 +204,6 @@ class RunnerOutcomeIT {
 
   @Test
   void anUpdateRequestEndsTheLoopInsteadOfUpdatingInEveryVm() throws Exception {
-    harness.sim.setRunnerVersions("2.336.0", Optional.empty());
     SimulatedRunnerDistribution.setVersion(harness.distribution, "2.335.0");
     Orchestrator orchestrator =
         harness.build(harness.orchestrator(harness.runner().build()).build());

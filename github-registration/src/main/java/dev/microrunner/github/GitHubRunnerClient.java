@@ -15,12 +15,14 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -221,6 +223,55 @@ public final class GitHubRunnerClient implements AutoCloseable {
   }
 
   /**
+   * {@code GET SCOPE/actions/runners/downloads}: the runner application GitHub offers this scope's
+   * runners, one per platform; its {@link RunnerDownload#version()} is the version GitHub serves.
+   */
+  public List<RunnerDownload> listRunnerDownloads() throws GitHubException {
+    GitHubHttp.Response response =
+        http.send("GET", api("/actions/runners/downloads"), null, bearer, Set.of(), failures);
+    if (!response.body().isArray()) {
+      throw new GitHubException(
+          "GitHub's runner downloads response is not a list", response.status(), false);
+    }
+    List<RunnerDownload> downloads = new ArrayList<>();
+    for (JsonNode node : response.body()) {
+      downloads.add(Json.runnerDownload(node));
+    }
+    return downloads;
+  }
+
+  /**
+   * actions/runner's published releases, newest first, with when each was published: {@code GET
+   * /repos/actions/runner/releases}, every page (drafts, which are not published, are left out).
+   * Asked of this client's GitHub with its credentials, like every call: github.com, or a GHES
+   * host, which answers only if it has a copy of actions/runner.
+   */
+  public List<PublishedRunnerRelease> listRunnerReleases() throws GitHubException {
+    URI first = target.api("/repos/actions/runner/releases?per_page=" + PAGE_SIZE);
+    GitHubHttp.FailureExplainer explainer =
+        (method, path, status, message) ->
+            status == 404
+                ? new GitHubNotFoundException(
+                    "actions/runner's releases are not on "
+                        + target.apiBase().getHost()
+                        + " ("
+                        + method
+                        + " "
+                        + path
+                        + ", HTTP 404); a GitHub Enterprise Server without a copy of"
+                        + " actions/runner has none")
+                : failures.explain(method, path, status, message);
+    List<PublishedRunnerRelease> releases = new ArrayList<>();
+    for (Optional<PublishedRunnerRelease> release :
+        pages(first, body -> body, explainer, Json::publishedRunnerRelease)) {
+      release.ifPresent(releases::add);
+    }
+    // GitHub lists them by creation; what counts for runners is when they were published.
+    releases.sort(Comparator.comparing(PublishedRunnerRelease::publishedAt).reversed());
+    return releases;
+  }
+
+  /**
    * The id of the runner group called {@code groupName} (case-insensitive). Repositories have only
    * the default group, id 1; organizations and enterprises are asked through {@code GET
    * SCOPE/actions/runner-groups}.
@@ -286,7 +337,18 @@ public final class GitHubRunnerClient implements AutoCloseable {
     return new RegistrationToken(Secret.of(token), Json.instant(response.body(), "expires_at"));
   }
 
+  /** Every page of a list GitHub wraps in an object: {@code {"total_count": N, field: [...]}}. */
   private <T> List<T> pages(URI first, String field, NodeMapper<T> mapper) throws GitHubException {
+    return pages(first, body -> body.path(field), failures, mapper);
+  }
+
+  /** Every page, following {@code Link: rel="next"} on the API host only. */
+  private <T> List<T> pages(
+      URI first,
+      Function<JsonNode, JsonNode> itemsOfPage,
+      GitHubHttp.FailureExplainer explainer,
+      NodeMapper<T> mapper)
+      throws GitHubException {
     List<T> items = new ArrayList<>();
     URI next = first;
     for (int page = 1; next != null; page++) {
@@ -294,8 +356,8 @@ public final class GitHubRunnerClient implements AutoCloseable {
         throw new GitHubException(
             "GitHub's pagination for " + first.getRawPath() + " does not end", 0, false);
       }
-      GitHubHttp.Response response = http.send("GET", next, null, bearer, Set.of(), failures);
-      for (JsonNode node : response.body().path(field)) {
+      GitHubHttp.Response response = http.send("GET", next, null, bearer, Set.of(), explainer);
+      for (JsonNode node : itemsOfPage.apply(response.body())) {
         items.add(mapper.map(node));
       }
       next = LinkHeader.next(response.headers()).orElse(null);

@@ -134,6 +134,7 @@ public final class Demo {
         String token = SimulatorTokens.generate();
         redactor.add(token);
         sim.acceptToken(token);
+        sim.addRepository(PRINCIPAL);
         Path distribution = work.resolve("actions-runner");
         SimulatedRunnerDistribution.write(
             distribution,

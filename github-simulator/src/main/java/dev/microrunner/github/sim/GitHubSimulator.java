@@ -1,11 +1,12 @@
 package dev.microrunner.github.sim;
 
+import dev.microrunner.github.sim.internal.RestApiState;
 import dev.microrunner.github.sim.internal.SimServer;
 import dev.microrunner.github.sim.internal.SimStore;
 import java.io.IOException;
 import java.net.URI;
 import java.security.PublicKey;
-import java.util.Optional;
+import java.util.List;
 
 /**
  * A GitHub simulator on 127.0.0.1: the self-hosted runner endpoints of GitHub's REST API (same
@@ -18,11 +19,13 @@ import java.util.Optional;
 public final class GitHubSimulator implements AutoCloseable {
 
   private final SimStore store;
+  private final RestApiState rest;
   private final SimServer server;
 
   private GitHubSimulator(SimulatorOptions options) throws IOException {
     this.store = new SimStore(options.clock(), options.tokenLifetime());
-    this.server = SimServer.start(options.port(), store);
+    this.rest = new RestApiState(SimRunnerRelease.history(options.clock().instant()));
+    this.server = SimServer.start(options, store, rest);
   }
 
   /** Starts a simulator; {@code options.port() == 0} picks a free port. */
@@ -35,6 +38,36 @@ public final class GitHubSimulator implements AutoCloseable {
     return server.url();
   }
 
+  /**
+   * Declares the repository {@code owner/name}. Nothing exists until declared: GitHub's endpoints
+   * answer 404 for a repository, organization or enterprise the simulator was not told of.
+   */
+  public void addRepository(String fullName) {
+    rest.addRepository(fullName);
+  }
+
+  /** Declares the organization {@code login} (see {@link #addRepository}). */
+  public void addOrganization(String login) {
+    rest.addOrganization(login);
+  }
+
+  /** Declares the enterprise {@code slug} (see {@link #addRepository}). */
+  public void addEnterprise(String slug) {
+    rest.addEnterprise(slug);
+  }
+
+  /**
+   * Replaces the actions/runner releases the simulator serves (default: {@link
+   * SimRunnerRelease#history} at start): {@code GET /repos/actions/runner/releases} lists them,
+   * newest first, and the runner downloads endpoints offer the newest that is not a prerelease.
+   * They also decide what a connecting runner meets, as at GitHub: a version older than the offered
+   * one is told to update itself (unless its updates are disabled, which a JIT runner's cannot be),
+   * and one that a newer release has followed for more than 30 days is refused.
+   */
+  public void setRunnerReleases(List<SimRunnerRelease> releases) {
+    rest.setRunnerReleases(releases);
+  }
+
   /** Accepts {@code pat} as a personal access token from now on. */
   public void acceptToken(String pat) {
     store.acceptToken(pat);
@@ -42,7 +75,7 @@ public final class GitHubSimulator implements AutoCloseable {
 
   /**
    * Registers a GitHub App by its app id or client id (the JWT's {@code iss}) and public key; it is
-   * installed on every principal. Returns its installation id.
+   * installed on every declared repository and organization. Returns its installation id.
    */
   public long registerApp(String appIdOrClientId, PublicKey publicKey) {
     return store.registerApp(appIdOrClientId, publicKey);
@@ -51,17 +84,6 @@ public final class GitHubSimulator implements AutoCloseable {
   /** Adds a runner group to every organization and enterprise; returns its id. */
   public long addRunnerGroup(String name) {
     return store.addGroup(name);
-  }
-
-  /**
-   * Sets the actions/runner versions GitHub serves and accepts. A connecting runner older than
-   * {@code latest} whose updates are not disabled (a JIT runner's cannot be) gets an update message
-   * instead of a job; one older than {@code oldestAccepted} is refused. The defaults: latest
-   * {@value dev.microrunner.github.sim.internal.RunnerVersions#DEFAULT_LATEST}, every version
-   * accepted.
-   */
-  public void setRunnerVersions(String latest, Optional<String> oldestAccepted) {
-    store.runnerVersions(latest, oldestAccepted);
   }
 
   public void enqueueJob(SimJob job) {

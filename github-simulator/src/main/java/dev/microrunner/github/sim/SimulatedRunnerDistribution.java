@@ -24,7 +24,7 @@ public final class SimulatedRunnerDistribution {
   public static final String JAVA_ENV = "MICRORUNNER_JAVA";
 
   /** The version a new distribution's listener announces. */
-  public static final String DEFAULT_VERSION = RunnerVersions.DEFAULT_LATEST;
+  public static final String DEFAULT_VERSION = SimRunnerRelease.LATEST_VERSION;
 
   /**
    * Upstream's run.sh (actions/runner v2.336.0, {@code src/Misc/layoutroot/run.sh}), in bash as

@@ -8,10 +8,15 @@ import java.util.Objects;
  * Options of {@link GitHubSimulator}.
  *
  * @param port TCP port on 127.0.0.1; 0 picks a free one
- * @param clock time source for token expiry and job timestamps
+ * @param clock time source for token expiry, job timestamps and rate-limit windows
  * @param tokenLifetime lifetime of registration, remove and installation tokens (GitHub: 1 hour)
+ * @param rateLimit REST requests per hour of each token or GitHub App (GitHub: 5,000 for a personal
+ *     access token, at least that for an installation)
+ * @param unauthenticatedRateLimit REST requests per hour of each client address without valid
+ *     credentials (GitHub: 60)
  */
-public record SimulatorOptions(int port, Clock clock, Duration tokenLifetime) {
+public record SimulatorOptions(
+    int port, Clock clock, Duration tokenLifetime, int rateLimit, int unauthenticatedRateLimit) {
 
   public SimulatorOptions {
     if (port < 0 || port > 65535) {
@@ -19,18 +24,30 @@ public record SimulatorOptions(int port, Clock clock, Duration tokenLifetime) {
     }
     Objects.requireNonNull(clock, "clock");
     Objects.requireNonNull(tokenLifetime, "tokenLifetime");
+    if (rateLimit < 1 || unauthenticatedRateLimit < 1) {
+      throw new IllegalArgumentException(
+          "rate limits must be at least 1 request per hour, got "
+              + rateLimit
+              + " and "
+              + unauthenticatedRateLimit);
+    }
   }
 
-  /** A free port, the system clock, tokens valid for an hour. */
+  /** A free port, the system clock, tokens valid for an hour, GitHub's rate limits. */
   public static SimulatorOptions defaults() {
-    return new SimulatorOptions(0, Clock.systemUTC(), Duration.ofHours(1));
+    return new SimulatorOptions(0, Clock.systemUTC(), Duration.ofHours(1), 5000, 60);
   }
 
   public SimulatorOptions withPort(int newPort) {
-    return new SimulatorOptions(newPort, clock, tokenLifetime);
+    return new SimulatorOptions(newPort, clock, tokenLifetime, rateLimit, unauthenticatedRateLimit);
   }
 
   public SimulatorOptions withClock(Clock newClock) {
-    return new SimulatorOptions(port, newClock, tokenLifetime);
+    return new SimulatorOptions(port, newClock, tokenLifetime, rateLimit, unauthenticatedRateLimit);
+  }
+
+  /** Requests per hour of each token or App, and of each client without valid credentials. */
+  public SimulatorOptions withRateLimits(int perToken, int perUnauthenticatedClient) {
+    return new SimulatorOptions(port, clock, tokenLifetime, perToken, perUnauthenticatedClient);
   }
 }

@@ -41,6 +41,7 @@ class SimulatedRunnerProcessTest {
   void start() throws Exception {
     sim = GitHubSimulator.start(SimulatorOptions.defaults());
     sim.acceptToken(PAT);
+    sim.addRepository("octo/hello");
     client =
         GitHubRunnerClient.builder(
                 GitHubTarget.of(sim.apiUrl().toString()),

@@ -30,6 +30,7 @@ import java.nio.file.Path;
 import java.security.KeyPair;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -50,6 +51,10 @@ class SimulatorClientTest {
   void start() throws Exception {
     sim = GitHubSimulator.start(SimulatorOptions.defaults().withClock(clock));
     sim.acceptToken(PAT);
+    sim.addRepository("octo/hello");
+    sim.addRepository("octo/other");
+    sim.addOrganization("octo");
+    sim.addEnterprise("big");
   }
 
   @AfterEach
@@ -109,6 +114,39 @@ class SimulatorClientTest {
             () -> client("repo", "octo/hello", Credentials.pat(Secret.of(wrong))).listRunners());
     assertFalse(e.getMessage().contains(wrong));
     assertEquals(1, sim.state().apiRequests() - 2);
+  }
+
+  @Test
+  void everyErrorBodyCarriesItsStatusAsAString() throws Exception {
+    String bearer = "Bearer " + PAT;
+    String jit = "/repos/octo/hello/actions/runners/generate-jitconfig";
+    String body = "{\"name\":\"r1\",\"runner_group_id\":1,\"labels\":[\"krun\"]}";
+    assertEquals(201, raw("POST", jit, bearer, body).statusCode());
+    List<HttpResponse<String>> refusals = new ArrayList<>();
+    refusals.add(raw("GET", "/repos/octo/hello/actions/runners", "Bearer wrong", null));
+    refusals.add(raw("GET", "/no/such/path", bearer, null));
+    refusals.add(raw("POST", jit, bearer, body));
+    refusals.add(raw("POST", jit, bearer, "{}"));
+    refusals.add(raw("POST", jit, bearer, "{not json"));
+    sim.injectFault(Fault.primaryRateLimit(1, Duration.ofSeconds(30)));
+    refusals.add(raw("GET", "/repos/octo/hello/actions/runners", bearer, null));
+    sim.injectFault(new Fault(Fault.Kind.SECONDARY_RATE_LIMIT, 1, 429, Duration.ofSeconds(1)));
+    refusals.add(raw("GET", "/repos/octo/hello/actions/runners", bearer, null));
+    sim.injectFault(Fault.serverError(1, 502));
+    refusals.add(raw("GET", "/repos/octo/hello/actions/runners", bearer, null));
+
+    assertEquals(
+        List.of(401, 404, 409, 422, 400, 403, 429, 502),
+        refusals.stream().map(HttpResponse::statusCode).toList());
+    for (HttpResponse<String> refusal : refusals) {
+      JsonNode error = JSON.readTree(refusal.body());
+      assertTrue(error.path("status").isTextual(), refusal::body);
+      assertEquals(String.valueOf(refusal.statusCode()), error.path("status").asText());
+      assertFalse(error.path("message").asText().isEmpty(), refusal::body);
+      assertTrue(
+          error.path("documentation_url").asText().startsWith("https://docs.github.com/"),
+          refusal::body);
+    }
   }
 
   @Test

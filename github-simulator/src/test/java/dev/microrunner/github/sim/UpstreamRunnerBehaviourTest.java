@@ -53,6 +53,7 @@ class UpstreamRunnerBehaviourTest {
   void start() throws Exception {
     sim = GitHubSimulator.start(SimulatorOptions.defaults());
     sim.acceptToken(PAT);
+    sim.addRepository("octo/hello");
     client =
         GitHubRunnerClient.builder(
                 GitHubTarget.of(sim.apiUrl().toString()),
@@ -202,7 +203,6 @@ class UpstreamRunnerBehaviourTest {
 
   @Test
   void aRefusedVersionIsStatusOneOrSevenWithTheVariable() throws Exception {
-    sim.setRunnerVersions("2.336.0", Optional.of("2.336.0"));
     SimulatedRunnerDistribution.setVersion(runnerDir, "2.331.0");
 
     Process plain = listener(jit("old-1", "x"), Map.of());
@@ -222,7 +222,6 @@ class UpstreamRunnerBehaviourTest {
 
   @Test
   void anOutdatedJitRunnerUpdatesItselfAndRunShStartsTheNewVersion() throws Exception {
-    sim.setRunnerVersions("2.336.0", Optional.empty());
     SimulatedRunnerDistribution.setVersion(runnerDir, "2.335.1");
     JitConfig first = jit("outdated-1", "x");
     Process listener = listener(first, Map.of());

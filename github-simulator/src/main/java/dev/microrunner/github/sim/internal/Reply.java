@@ -29,12 +29,19 @@ record Reply(int status, JsonNode body, Map<String, String> headers) {
     return error(404, "Not Found");
   }
 
-  /** GitHub's error body: {@code {"message": ..., "documentation_url": ...}}. */
+  /** GitHub's error body, see {@link #errorBody}. */
   static Reply error(int status, String message) {
-    return of(status, errorBody(message));
+    return of(status, errorBody(status, message, DOCS));
   }
 
-  static ObjectNode errorBody(String message) {
-    return JSON.createObjectNode().put("message", message).put("documentation_url", DOCS);
+  /**
+   * {@code {"message": ..., "documentation_url": ..., "status": "404"}}: GitHub's {@code
+   * basic-error}, whose {@code status} is a string.
+   */
+  static ObjectNode errorBody(int status, String message, String documentationUrl) {
+    return JSON.createObjectNode()
+        .put("message", message)
+        .put("documentation_url", documentationUrl)
+        .put("status", String.valueOf(status));
   }
 }

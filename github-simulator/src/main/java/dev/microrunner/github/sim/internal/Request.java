@@ -35,6 +35,11 @@ final class Request {
     return exchange.getRequestMethod();
   }
 
+  /** The client's IP address, which GitHub counts requests without credentials against. */
+  String clientAddress() {
+    return exchange.getRemoteAddress().getAddress().getHostAddress();
+  }
+
   /** The path, still percent-encoded. */
   String path() {
     return exchange.getRequestURI().getRawPath();

@@ -5,15 +5,19 @@ import static dev.microrunner.github.sim.internal.Json.JSON;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.microrunner.github.sim.SimRunnerRelease;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -26,7 +30,8 @@ import java.util.regex.Pattern;
  * GitHub's REST API for self-hosted runners, the part microrunner uses, and the GitHub App
  * endpoints that lead to an installation token: same paths, status codes and JSON as GitHub. A
  * request is authenticated before it is routed, as on GitHub: an App's JWT for the App endpoints, a
- * token for every other path under a repository, organization or enterprise.
+ * token for every other path under a repository, organization or enterprise. A repository,
+ * organization or enterprise that was not declared ({@link RestApiState}) is a 404.
  */
 final class RestApiRoutes {
 
@@ -39,49 +44,105 @@ final class RestApiRoutes {
   private static final Pattern INSTALLATION = Pattern.compile(SCOPE + "/installation");
   private static final String RUNNER = SCOPE + "/actions/runners/(\\d+)";
 
+  /** actions/runner's releases: public, the one path under a repository served without a token. */
+  private static final String RUNNER_RELEASES = "/repos/actions/runner/releases";
+
+  private static final String DOWNLOAD_TOKEN_ALPHABET =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+  /** The platforms actions/runner is released for: {os, architecture}. */
+  private static final List<List<String>> RUNNER_PLATFORMS =
+      List.of(
+          List.of("osx", "x64"),
+          List.of("osx", "arm64"),
+          List.of("linux", "x64"),
+          List.of("linux", "arm"),
+          List.of("linux", "arm64"),
+          List.of("win", "x64"),
+          List.of("win", "arm64"));
+
   private final SimStore store;
+  private final RestApiState rest;
   private final URI apiUrl;
   private final Router<Request> runnerRoutes;
 
-  RestApiRoutes(SimStore store, URI apiUrl) {
+  RestApiRoutes(SimStore store, RestApiState rest, URI apiUrl) {
     this.store = store;
+    this.rest = rest;
     this.apiUrl = apiUrl;
     this.runnerRoutes =
         new Router<Request>()
             .post(SCOPE + "/actions/runners/registration-token", this::createRegistrationToken)
             .post(SCOPE + "/actions/runners/remove-token", this::createRemoveToken)
             .post(SCOPE + "/actions/runners/generate-jitconfig", this::generateJitConfig)
+            .get(SCOPE + "/actions/runners/downloads", this::listRunnerDownloads)
             .get(SCOPE + "/actions/runners", this::listRunners)
             .get(SCOPE + "/actions/runner-groups", this::listRunnerGroups)
+            .get(SCOPE + "/actions/runner-groups/(\\d+)/runners", this::listRunnersInGroup)
             .get(RUNNER, this::getRunner)
             .delete(RUNNER, this::deleteRunner)
             .anyMethod(RUNNER, this::otherMethodOnRunner);
   }
 
-  Reply handle(Request request) throws IOException, HttpError, InterruptedException {
+  /**
+   * Who sent the request: on the App endpoints the App whose JWT verifies, elsewhere the token the
+   * simulator accepts; without credentials, or with ones that do not verify, the client's address.
+   */
+  Caller caller(Request request) {
     store.expireTokens();
+    String address = request.clientAddress();
+    Optional<String> bearer = request.bearer();
+    if (bearer.isEmpty()) {
+      return Caller.anonymous(address);
+    }
+    String path = request.path();
+    if (ACCESS_TOKENS.matcher(path).matches() || INSTALLATION.matcher(path).matches()) {
+      Optional<SimStore.App> app;
+      synchronized (store) {
+        app = SimJwt.verify(bearer.get(), store.apps, store.now());
+      }
+      return app.map(Caller::app).orElseGet(() -> Caller.badCredentials(address));
+    }
+    return store.authenticates(bearer.get())
+        ? Caller.token(bearer.get())
+        : Caller.badCredentials(address);
+  }
+
+  /** The answer to {@code request} from {@code caller} (see {@link #caller}). */
+  Reply handle(Request request, Caller caller) throws IOException, HttpError, InterruptedException {
     String path = request.path();
     Matcher accessTokens = ACCESS_TOKENS.matcher(path);
     if (accessTokens.matches()) {
       // The JWT comes first: a bad one is a 401 whatever the method.
-      SimStore.App app = verifyJwt(request);
+      SimStore.App app = appOf(caller);
       return request.method().equals("POST")
           ? createInstallationToken(app, accessTokens)
           : Reply.notFound();
     }
     Matcher installation = INSTALLATION.matcher(path);
     if (installation.matches()) {
-      SimStore.App app = verifyJwt(request);
-      return request.method().equals("GET")
+      SimStore.App app = appOf(caller);
+      return request.method().equals("GET") && rest.exists(scope(installation))
           ? getInstallation(app, scope(installation))
           : Reply.notFound();
     }
-    if (!SCOPED.matcher(path).matches()) {
+    if (path.equals(RUNNER_RELEASES) && request.method().equals("GET")) {
+      // Public, but credentials that are presented must verify.
+      if (caller.kind() == Caller.Kind.BAD_CREDENTIALS) {
+        return Reply.error(401, "Bad credentials");
+      }
+      return listRunnerReleases(request);
+    }
+    Matcher scoped = SCOPED.matcher(path);
+    if (!scoped.matches()) {
       return Reply.notFound();
     }
-    Optional<String> token = request.bearer();
-    if (token.isEmpty() || !store.authenticates(token.get())) {
+    if (caller.kind() != Caller.Kind.TOKEN) {
       return Reply.error(401, "Bad credentials");
+    }
+    // Credentials first, then the scope: a bad token learns nothing about what exists.
+    if (!rest.exists(scope(scoped))) {
+      return Reply.notFound();
     }
     return runnerRoutes.route(request.method(), path, request).orElseGet(Reply::notFound);
   }
@@ -101,16 +162,11 @@ final class RestApiRoutes {
 
   // ---- GitHub Apps ----------------------------------------------------------------------------
 
-  /** The App whose JWT is the bearer token; 401 when none verifies. */
-  private SimStore.App verifyJwt(Request request) throws HttpError {
-    Optional<String> token = request.bearer();
-    if (token.isEmpty()) {
-      throw new HttpError(401, "A JSON web token could not be decoded");
-    }
-    synchronized (store) {
-      return SimJwt.verify(token.get(), store.apps, store.now())
-          .orElseThrow(() -> new HttpError(401, "A JSON web token could not be decoded"));
-    }
+  /** The App whose JWT the caller presented; 401 when none verified. */
+  private static SimStore.App appOf(Caller caller) throws HttpError {
+    return caller
+        .app()
+        .orElseThrow(() -> new HttpError(401, "A JSON web token could not be decoded"));
   }
 
   /** {@code POST /app/installations/{installation_id}/access_tokens}. */
@@ -146,6 +202,91 @@ final class RestApiRoutes {
 
   // ---- Self-hosted runners ----------------------------------------------------------------------
 
+  /**
+   * {@code GET .../actions/runners/downloads}: the runner application of the offered release
+   * ({@link RestApiState#offeredRunnerRelease}) for every platform, with the fields of GitHub's
+   * {@code runner-application} schema. The files are not served: {@code download_url} is where
+   * GitHub has actions/runner's release files, and {@code sha256_checksum} a stand-in (the SHA-256
+   * of the file name), not the real file's.
+   */
+  private Reply listRunnerDownloads(Request request, Matcher path) {
+    ArrayNode downloads = JSON.createArrayNode();
+    Optional<SimRunnerRelease> offered = rest.offeredRunnerRelease();
+    if (offered.isEmpty()) {
+      return Reply.of(200, downloads);
+    }
+    String version = offered.get().version();
+    // Short-lived, as GitHub's: a new one with every answer.
+    String downloadToken = SimStore.random(DOWNLOAD_TOKEN_ALPHABET, 40);
+    for (List<String> platform : RUNNER_PLATFORMS) {
+      String os = platform.get(0);
+      String architecture = platform.get(1);
+      String filename =
+          "actions-runner-"
+              + os
+              + "-"
+              + architecture
+              + "-"
+              + version
+              + (os.equals("win") ? ".zip" : ".tar.gz");
+      downloads
+          .addObject()
+          .put("os", os)
+          .put("architecture", architecture)
+          .put(
+              "download_url",
+              "https://github.com/actions/runner/releases/download/v" + version + "/" + filename)
+          .put("filename", filename)
+          .put("temp_download_token", downloadToken)
+          .put("sha256_checksum", sha256(filename));
+    }
+    return Reply.of(200, downloads);
+  }
+
+  private static String sha256(String text) {
+    try {
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JDK has SHA-256", e);
+    }
+  }
+
+  /**
+   * {@code GET /repos/actions/runner/releases}: the configured releases, newest first, paginated;
+   * the fields of GitHub's {@code release} schema that say what and when (no author, no assets).
+   */
+  private Reply listRunnerReleases(Request request) throws HttpError {
+    List<SimRunnerRelease> releases = rest.runnerReleases();
+    List<JsonNode> items = new ArrayList<>();
+    for (int i = 0; i < releases.size(); i++) {
+      SimRunnerRelease release = releases.get(i);
+      // Stable ids, oldest lowest, as GitHub's grow with time.
+      long id = 100_000L + releases.size() - i;
+      String tag = "v" + release.version();
+      String api = apiUrl + "/repos/actions/runner";
+      ObjectNode node = JSON.createObjectNode();
+      node.put("url", api + "/releases/" + id);
+      node.put("html_url", "https://github.com/actions/runner/releases/tag/" + tag);
+      node.put("assets_url", api + "/releases/" + id + "/assets");
+      node.put("tarball_url", api + "/tarball/" + tag);
+      node.put("zipball_url", api + "/zipball/" + tag);
+      node.put("id", id);
+      node.put("node_id", "RE_sim" + id);
+      node.put("tag_name", tag);
+      node.put("target_commitish", "main");
+      node.put("name", tag);
+      node.put("draft", false);
+      node.put("prerelease", release.prerelease());
+      node.put("created_at", timestamp(release.publishedAt()));
+      node.put("published_at", timestamp(release.publishedAt()));
+      items.add(node);
+    }
+    Page page = paginate(request, items);
+    return new Reply(200, JSON.createArrayNode().addAll(page.items()), page.headers());
+  }
+
   /** {@code POST .../actions/runners/registration-token}. */
   private Reply createRegistrationToken(Request request, Matcher path) {
     return issueToken(store.registrationTokens, scope(path));
@@ -167,31 +308,27 @@ final class RestApiRoutes {
 
   /** {@code POST .../actions/runners/generate-jitconfig}. */
   private Reply generateJitConfig(Request request, Matcher path) throws IOException, HttpError {
-    JsonNode body = request.body();
+    JsonNode body = RequestBodySchema.GENERATE_JITCONFIG.check(request.body());
     String scope = scope(path);
-    String name = body.path("name").asText("");
+    String name = body.get("name").asText();
     if (name.isBlank()) {
       throw new HttpError(422, "Invalid request.\n\n\"name\" wasn't supplied.");
     }
-    if (!body.path("runner_group_id").canConvertToLong()) {
-      throw new HttpError(422, "Invalid request.\n\n\"runner_group_id\" wasn't supplied.");
-    }
-    long groupId = body.path("runner_group_id").asLong();
+    JsonNode groupId = body.get("runner_group_id");
     List<String> labels = new ArrayList<>();
-    body.path("labels").forEach(label -> labels.add(label.asText()));
-    if (labels.isEmpty() || labels.size() > 100) {
-      throw new HttpError(422, "Invalid request.\n\nlabels must have between 1 and 100 items.");
-    }
+    body.get("labels").forEach(label -> labels.add(label.asText()));
     synchronized (store) {
-      if (store.groups.stream().noneMatch(group -> group.id() == groupId)
-          || (scope.startsWith("/repos/") && groupId != 1)) {
+      // An integer beyond a long names no group either.
+      if (!groupId.canConvertToLong()
+          || store.groups.stream().noneMatch(group -> group.id() == groupId.asLong())
+          || (scope.startsWith("/repos/") && groupId.asLong() != 1)) {
         return Reply.notFound();
       }
       if (store.runnerNamed(scope, name).isPresent()) {
         return Reply.error(
             409, "Already exists - A runner with the name " + name + " already exists.");
       }
-      SimStore.RunnerRecord runner = store.addRunner(scope, name, labels, true, groupId);
+      SimStore.RunnerRecord runner = store.addRunner(scope, name, labels, true, groupId.asLong());
       ObjectNode config = JSON.createObjectNode();
       config.put("sim_url", apiUrl.toString());
       config.put("runner_id", runner.id);
@@ -260,11 +397,18 @@ final class RestApiRoutes {
     return page(request, items, "runners");
   }
 
-  /** {@code GET /orgs/{org}/actions/runner-groups} (and enterprises'; repositories have none). */
+  /**
+   * {@code GET /orgs/{org}/actions/runner-groups} and {@code GET
+   * /enterprises/{enterprise}/actions/runner-groups}; repositories have none. The fields are the
+   * {@code runner-groups-org} and {@code runner-groups-enterprise} schemas' (every required one):
+   * the enterprise's has no {@code inherited}.
+   */
   private Reply listRunnerGroups(Request request, Matcher path) throws HttpError {
-    if (scope(path).startsWith("/repos/")) {
+    String scope = scope(path);
+    if (scope.startsWith("/repos/")) {
       return Reply.notFound();
     }
+    boolean organization = scope.startsWith("/orgs/");
     List<JsonNode> items = new ArrayList<>();
     synchronized (store) {
       for (SimStore.Group group : store.groups) {
@@ -273,29 +417,66 @@ final class RestApiRoutes {
         node.put("name", group.name());
         node.put("visibility", "all");
         node.put("default", group.isDefault());
-        node.put("inherited", false);
+        node.put(
+            "runners_url", apiUrl + scope + "/actions/runner-groups/" + group.id() + "/runners");
+        if (organization) {
+          node.put("inherited", false);
+        }
         node.put("allows_public_repositories", false);
         node.put("restricted_to_workflows", false);
+        node.putArray("selected_workflows");
+        node.put("workflow_restrictions_read_only", false);
         items.add(node);
       }
     }
     return page(request, items, "runner_groups");
   }
 
-  /** GitHub's pagination: per_page (default 30, at most 100), page, a Link header. */
+  /**
+   * {@code GET /orgs/{org}/actions/runner-groups/{runner_group_id}/runners} (and enterprises'):
+   * where a group's {@code runners_url} points, paginated like the runner list.
+   */
+  private Reply listRunnersInGroup(Request request, Matcher path) throws HttpError {
+    String scope = scope(path);
+    String groupId = path.group(2);
+    List<JsonNode> items = new ArrayList<>();
+    synchronized (store) {
+      boolean exists =
+          store.groups.stream().anyMatch(group -> String.valueOf(group.id()).equals(groupId));
+      if (scope.startsWith("/repos/") || !exists) {
+        return Reply.notFound();
+      }
+      for (SimStore.RunnerRecord runner : store.runners.values()) {
+        if (runner.scope.equals(scope) && String.valueOf(runner.groupId).equals(groupId)) {
+          items.add(runnerJson(runner));
+        }
+      }
+    }
+    return page(request, items, "runners");
+  }
+
+  /** {@code {"total_count": N, field: [one page of items]}} with GitHub's pagination. */
   private Reply page(Request request, List<JsonNode> items, String field) throws HttpError {
-    int perPage = request.intParam("per_page", 30);
-    int page = request.intParam("page", 1);
-    perPage = Math.max(1, Math.min(100, perPage));
-    page = Math.max(1, page);
-    int lastPage = Math.max(1, (items.size() + perPage - 1) / perPage);
+    Page page = paginate(request, items);
     ObjectNode reply = JSON.createObjectNode();
     reply.put("total_count", items.size());
-    ArrayNode array = reply.putArray(field);
-    int from = (page - 1) * perPage;
-    for (int i = from; i < Math.min(items.size(), from + perPage); i++) {
-      array.add(items.get(i));
-    }
+    reply.putArray(field).addAll(page.items());
+    return new Reply(200, reply, page.headers());
+  }
+
+  /** One page of items and its {@code Link} header (none when there is one page). */
+  private record Page(List<JsonNode> items, Map<String, String> headers) {}
+
+  /** GitHub's pagination: per_page (default 30, at most 100), page, a Link header. */
+  private Page paginate(Request request, List<JsonNode> items) throws HttpError {
+    int perPage = Math.max(1, Math.min(100, request.intParam("per_page", 30)));
+    int lastPage = Math.max(1, (items.size() + perPage - 1) / perPage);
+    int page = Math.max(1, request.intParam("page", 1));
+    // A page beyond the last is empty, as on GitHub (and no product overflows an int).
+    List<JsonNode> slice =
+        page > lastPage
+            ? List.of()
+            : items.subList((page - 1) * perPage, Math.min(items.size(), page * perPage));
     List<String> links = new ArrayList<>();
     if (page < lastPage) {
       links.add(link(request, page + 1, "next"));
@@ -307,7 +488,7 @@ final class RestApiRoutes {
     }
     Map<String, String> headers =
         links.isEmpty() ? Map.of() : Map.of("Link", String.join(", ", links));
-    return new Reply(200, reply, headers);
+    return new Page(slice, headers);
   }
 
   private String link(Request request, int page, String rel) {

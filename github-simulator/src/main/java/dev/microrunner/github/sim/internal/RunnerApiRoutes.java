@@ -30,11 +30,13 @@ final class RunnerApiRoutes {
   private record Call(Request request, SimStore.RunnerRecord runner) {}
 
   private final SimStore store;
+  private final RestApiState rest;
   private final Router<Request> configRoutes;
   private final Router<Call> listenerRoutes;
 
-  RunnerApiRoutes(SimStore store) {
+  RunnerApiRoutes(SimStore store, RestApiState rest) {
     this.store = store;
+    this.rest = rest;
     this.configRoutes =
         new Router<Request>()
             .post("/_sim/runner/register", this::register)
@@ -177,21 +179,19 @@ final class RunnerApiRoutes {
   private Reply connect(Call call, Matcher path) throws IOException, HttpError {
     JsonNode body = call.request().body();
     String version = body.path("version").asText("");
-    SimStore.Connection connection;
     try {
-      connection =
-          store.connect(call.runner().id, version, body.path("disable_update").asBoolean(false));
+      if (!rest.acceptsRunner(version, store.now())) {
+        return Reply.error(
+            403, "Runner version v" + version + " is deprecated and cannot receive messages.");
+      }
     } catch (IllegalArgumentException e) {
       throw new HttpError(400, e.getMessage());
     }
-    return switch (connection) {
-      case OPENED -> Reply.of(200, RestApiRoutes.runnerJson(call.runner()));
+    if (!store.connect(call.runner().id, version, body.path("disable_update").asBoolean(false))) {
       // GitHub allows one listener session per runner: a JIT config started twice fails.
-      case CONFLICT -> Reply.error(409, "A session for this runner already exists.");
-      case VERSION_REFUSED ->
-          Reply.error(
-              403, "Runner version v" + version + " is deprecated and cannot receive messages.");
-    };
+      return Reply.error(409, "A session for this runner already exists.");
+    }
+    return Reply.of(200, RestApiRoutes.runnerJson(call.runner()));
   }
 
   /** {@code POST /_sim/runner/disconnect}: offline; a job it runs is left as it is. */
@@ -210,8 +210,8 @@ final class RunnerApiRoutes {
       wait = MAX_LONG_POLL;
     }
     SimStore.RunnerRecord runner = call.runner();
-    Optional<String> update = store.updateFor(runner.id);
-    if (update.isPresent()) {
+    Optional<String> update = rest.updateFor(runner.version);
+    if (store.offerUpdate(runner.id, update)) {
       ObjectNode reply = JSON.createObjectNode();
       reply.put("type", "update");
       reply.put("version", update.get());

@@ -3,6 +3,7 @@ package dev.microrunner.github.sim.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.microrunner.github.sim.SimRunnerRelease;
 import dev.microrunner.github.sim.SimulatedRunner;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
@@ -123,7 +124,7 @@ public final class RunnerListener implements Callable<Integer> {
     if (Files.isRegularFile(updated)) {
       return Files.readString(updated).strip();
     }
-    return environment.getOrDefault(VERSION_ENV, RunnerVersions.DEFAULT_LATEST);
+    return environment.getOrDefault(VERSION_ENV, SimRunnerRelease.LATEST_VERSION);
   }
 
   private static final class Factory implements CommandLine.IFactory {

@@ -6,9 +6,6 @@ import java.util.regex.Pattern;
 /** actions/runner versions ({@code 2.336.0}), as the simulator compares them. */
 public final class RunnerVersions {
 
-  /** The newest actions/runner release the simulator knows of, and its runners' default. */
-  public static final String DEFAULT_LATEST = "2.336.0";
-
   /**
    * The file in a simulated runner root that holds the version installed there by an update (or
    * {@code SimulatedRunnerDistribution.setVersion}); without it the listener has its default.
@@ -34,7 +31,7 @@ public final class RunnerVersions {
   }
 
   /** Negative, zero or positive as {@code a} is older than, the same as or newer than {@code b}. */
-  static int compare(String a, String b) {
+  public static int compare(String a, String b) {
     int[] left = parse(a);
     int[] right = parse(b);
     for (int i = 0; i < left.length; i++) {

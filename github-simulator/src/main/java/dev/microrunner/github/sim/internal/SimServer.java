@@ -5,6 +5,7 @@ import static dev.microrunner.github.sim.internal.Json.JSON;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.microrunner.github.sim.GitHubSimulator;
+import dev.microrunner.github.sim.SimulatorOptions;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -44,10 +45,12 @@ public final class SimServer implements AutoCloseable {
   private final ControlRoutes controlApi;
   private final RunnerApiRoutes runnerApi;
 
-  private SimServer(int port, SimStore store) throws IOException {
+  private SimServer(SimulatorOptions options, SimStore store, RestApiState rest)
+      throws IOException {
     this.store = store;
     this.server =
-        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 64);
+        HttpServer.create(
+            new InetSocketAddress(InetAddress.getLoopbackAddress(), options.port()), 64);
     AtomicInteger threads = new AtomicInteger();
     this.executor =
         Executors.newCachedThreadPool(
@@ -58,15 +61,19 @@ public final class SimServer implements AutoCloseable {
             });
     server.setExecutor(executor);
     this.url = URI.create("http://127.0.0.1:" + server.getAddress().getPort());
-    this.restApi = new RestApiEnvelope(store, new RestApiRoutes(store, url), store.now());
+    this.restApi = new RestApiEnvelope(store, new RestApiRoutes(store, rest, url), options);
     this.controlApi = new ControlRoutes(store);
-    this.runnerApi = new RunnerApiRoutes(store);
+    this.runnerApi = new RunnerApiRoutes(store, rest);
     server.createContext("/", this::handle);
   }
 
-  /** Serves {@code store} on 127.0.0.1:{@code port}; port 0 picks a free one. */
-  public static SimServer start(int port, SimStore store) throws IOException {
-    SimServer simServer = new SimServer(port, store);
+  /**
+   * Serves {@code store} and {@code rest} on 127.0.0.1 at the options' port (0: a free one), with
+   * the options' rate limits.
+   */
+  public static SimServer start(SimulatorOptions options, SimStore store, RestApiState rest)
+      throws IOException {
+    SimServer simServer = new SimServer(options, store, rest);
     simServer.server.start();
     LOG.info("GitHub simulator listening on {}", simServer.url);
     return simServer;

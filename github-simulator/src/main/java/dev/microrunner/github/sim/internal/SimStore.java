@@ -131,8 +131,6 @@ public final class SimStore {
   private long nextJobId = 1;
   private long nextInstallationId = 1000;
   int removedRunners;
-  private String latestRunnerVersion = RunnerVersions.DEFAULT_LATEST;
-  private String oldestAcceptedRunnerVersion;
   private long apiRequests;
   private final Faults faults = new Faults();
 
@@ -311,48 +309,33 @@ public final class SimStore {
     }
   }
 
-  /** How a listener's attempt to open its session ended. */
-  enum Connection {
-    OPENED,
-    /** GitHub allows one session per runner. */
-    CONFLICT,
-    /** The runner's version is older than GitHub accepts. */
-    VERSION_REFUSED
-  }
-
-  /** Opens the runner's listener session for a listener of {@code version}. */
-  synchronized Connection connect(long runnerId, String version, boolean disableUpdate) {
+  /**
+   * Opens the runner's listener session for a listener of {@code version}; false when one is open.
+   */
+  synchronized boolean connect(long runnerId, String version, boolean disableUpdate) {
     RunnerRecord runner = runners.get(runnerId);
     if (runner == null || runner.online) {
-      return Connection.CONFLICT;
-    }
-    if (oldestAcceptedRunnerVersion != null
-        && RunnerVersions.compare(version, oldestAcceptedRunnerVersion) < 0) {
-      return Connection.VERSION_REFUSED;
+      return false;
     }
     runner.online = true;
     runner.version = version;
     runner.disableUpdate = disableUpdate;
     runner.updateOffered = false;
     notifyAll();
-    return Connection.OPENED;
+    return true;
   }
 
   /**
-   * The version the runner should update itself to, once per session: GitHub sends an outdated
-   * runner an update message instead of a job unless its updates are disabled, which a JIT runner's
-   * cannot be.
+   * Whether to send the runner an update message instead of a job: once per session, when a newer
+   * version is {@code offered} and its updates are not disabled.
    */
-  synchronized Optional<String> updateFor(long runnerId) {
+  synchronized boolean offerUpdate(long runnerId, Optional<String> offered) {
     RunnerRecord runner = runners.get(runnerId);
-    if (runner == null
-        || runner.disableUpdate
-        || runner.updateOffered
-        || RunnerVersions.compare(runner.version, latestRunnerVersion) >= 0) {
-      return Optional.empty();
+    if (runner == null || runner.disableUpdate || runner.updateOffered || offered.isEmpty()) {
+      return false;
     }
     runner.updateOffered = true;
-    return Optional.of(latestRunnerVersion);
+    return true;
   }
 
   /**
@@ -379,17 +362,6 @@ public final class SimStore {
       job.cancelStartedAt = now();
     }
     return true;
-  }
-
-  /**
-   * Sets what GitHub serves and accepts: runners older than {@code latest} are told to update, and
-   * runners older than {@code oldestAccepted} (if given) are refused.
-   */
-  public synchronized void runnerVersions(String latest, Optional<String> oldestAccepted) {
-    RunnerVersions.parse(latest);
-    oldestAccepted.ifPresent(RunnerVersions::parse);
-    latestRunnerVersion = latest;
-    oldestAcceptedRunnerVersion = oldestAccepted.orElse(null);
   }
 
   synchronized void expireTokens() {
