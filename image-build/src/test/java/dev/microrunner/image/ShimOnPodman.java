@@ -38,8 +38,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  *   <li>{@code DOCKER_CONFIG} in a directory of its own, whose cli-plugins the tests may fill.
  * </ul>
  *
- * <p>The tools are required: outside CI a missing one skips the test, in CI (where .ci/run installs
- * them) it fails it.
+ * <p>The tools are required: outside CI a missing one skips the test, in CI it fails it (.ci/run
+ * installs podman, busybox and docker-compose; the docker CLI comes with the machine).
  */
 final class ShimOnPodman {
   final Path directory;
@@ -119,14 +119,11 @@ final class ShimOnPodman {
     return new ShimOnPodman(directory);
   }
 
-  /**
-   * Skips the test outside CI when {@code program} is missing, fails it in CI: .ci/run installs
-   * every tool these tests need.
-   */
+  /** Skips the test outside CI when {@code program} is missing, fails it in CI. */
   static void require(String program, String what) {
     boolean present = Executables.find(program, System.getenv()).isPresent();
     if ("true".equals(System.getenv("CI"))) {
-      assertTrue(present, what + " is missing: .ci/run installs it");
+      assertTrue(present, what + " is missing: CI needs it (see .ci/run)");
     } else {
       assumeTrue(present, what + " is not installed: the test is skipped");
     }
