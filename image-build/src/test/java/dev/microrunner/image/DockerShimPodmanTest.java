@@ -108,6 +108,71 @@ class DockerShimPodmanTest {
   }
 
   @Test
+  void containersOnANetworkResolveEachOtherAndTheirEntriesGoWithThem() throws Exception {
+    newNetwork();
+    int port = freePort();
+    String server =
+        docker
+            .dockerOk(
+                "run",
+                "--detach",
+                "--label",
+                label,
+                "--network=" + network,
+                "--network-alias=api",
+                "--add-host",
+                "registry.test:10.0.0.7",
+                busybox,
+                "nc",
+                "-ll",
+                "-p",
+                String.valueOf(port),
+                "-e",
+                "/bin/echo",
+                "api-ok")
+            .stdout()
+            .get(0);
+    assertEquals(
+        List.of("host"),
+        docker.dockerOk("inspect", "--format", "{{.HostConfig.NetworkMode}}", server).stdout());
+
+    // A one-off container on the network reaches it by alias; run --rm takes its own entry along.
+    List<String> client =
+        List.of(
+            "run",
+            "--rm",
+            "--label",
+            label,
+            "--network",
+            network,
+            "--network-alias",
+            "client",
+            busybox,
+            "sh",
+            "-c",
+            "until echo | nc api "
+                + port
+                + "; do sleep 0.2; done; grep -c registry.test /etc/hosts");
+    assertEquals(List.of("api-ok", "1"), docker.dockerOk(client).stdout());
+    assertEquals(2, docker.shimHostsEntries().size(), docker.shimHostsEntries().toString());
+
+    // A container started without a network joins with an alias of its own, and leaves.
+    String other = docker.dockerOk("create", "--label", label, busybox, "true").stdout().get(0);
+    docker.dockerOk("network", "connect", "--alias", "worker", network, other);
+    assertTrue(
+        docker.shimHostsEntries().stream().anyMatch(line -> line.contains("\tworker ")),
+        docker.shimHostsEntries().toString());
+    docker.dockerOk("network", "disconnect", network, other);
+    assertFalse(
+        docker.shimHostsEntries().stream().anyMatch(line -> line.contains("worker")),
+        docker.shimHostsEntries().toString());
+
+    docker.dockerOk("rm", "--force", server, other);
+    assertEquals(List.of(), docker.shimHostsEntries());
+    docker.dockerOk("network", "rm", network);
+  }
+
+  @Test
   void anUnknownNetworkSaysHowToCreateIt() throws Exception {
     Result unknown =
         docker.docker(
