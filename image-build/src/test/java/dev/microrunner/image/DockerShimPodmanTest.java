@@ -270,7 +270,8 @@ class DockerShimPodmanTest {
   }
 
   @Test
-  void composeUpAndDownOfTwoServicesOnTheDefaultNetwork() throws Exception {
+  void composeUpAndDownOfTwoServicesOnTheDefaultNetworkOneWaitingForTheOthersHealth()
+      throws Exception {
     useComposeOrSkip();
     int port = freePort();
     Path project = Files.createDirectories(directory.resolve("compose-project"));
@@ -285,6 +286,12 @@ class DockerShimPodmanTest {
             + port
             + "\", \"-e\", \"/bin/echo\", \"web-ok\"]\n"
             + "    stop_grace_period: 1s\n"
+            + "    healthcheck:\n"
+            + "      test: [\"CMD-SHELL\", \"echo | nc 127.0.0.1 "
+            + port
+            + " | grep -q web-ok\"]\n"
+            + "      interval: 1s\n"
+            + "      retries: 30\n"
             + "  probe:\n"
             + "    image: "
             + busybox
@@ -292,7 +299,11 @@ class DockerShimPodmanTest {
             + "    command: [\"sh\", \"-c\", \"until echo | nc web "
             + port
             + " > /tmp/reply && test -s /tmp/reply; do sleep 0.2; done; exec sleep 600\"]\n"
-            + "    stop_grace_period: 1s\n");
+            + "    stop_grace_period: 1s\n"
+            // compose waits for web's health check, which only the shim has run
+            + "    depends_on:\n"
+            + "      web:\n"
+            + "        condition: service_healthy\n");
     String name = "microrunner-test-" + docker.podman.labelValue();
     String projectLabel = "com.docker.compose.project=" + name;
     try {
@@ -307,6 +318,20 @@ class DockerShimPodmanTest {
             List.of("host"),
             docker.dockerOk("inspect", "--format", "{{.HostConfig.NetworkMode}}", id).stdout());
       }
+      String web =
+          docker
+              .dockerOk(
+                  "ps",
+                  "--quiet",
+                  "--filter",
+                  "label=" + projectLabel,
+                  "--filter",
+                  "label=com.docker.compose.service=web")
+              .stdout()
+              .get(0);
+      assertEquals(
+          List.of("healthy"),
+          docker.dockerOk("inspect", "--format", "{{.State.Health.Status}}", web).stdout());
       String probe =
           docker
               .dockerOk(
