@@ -65,7 +65,12 @@ class DockerShimTest {
             "create --network host --label dev.microrunner.ports=9000/tcp,9001/tcp -d alpine"),
         row(
             "run --publish=80 --name web alpine",
-            "run --network host --label dev.microrunner.ports=80/tcp --name web alpine"));
+            "run --network host --label dev.microrunner.ports=80/tcp --name web alpine"),
+        // Without a user-defined network, --add-host and aliases stay with the container.
+        row(
+            "run -p=5432 --add-host db:10.0.0.1 alpine",
+            "run --network host --label dev.microrunner.ports=5432/tcp --add-host db:10.0.0.1"
+                + " alpine"));
   }
 
   /** Builds run the classic builder: podman's API has no BuildKit. */
