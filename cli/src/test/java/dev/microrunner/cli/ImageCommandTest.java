@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.microrunner.image.Distro;
 import dev.microrunner.image.ImageBuild;
 import dev.microrunner.vm.CommandRunner;
 import dev.microrunner.vm.CommandRunner.Command;
@@ -139,7 +140,10 @@ class ImageCommandTest {
                 + " --build-arg RUNNER_SHA256_ARM64="
                 + ARM64
                 + " --build-arg"
-                + " RUNNER_DOWNLOAD_BASE=https://github.com/actions/runner/releases/download "
+                + " RUNNER_DOWNLOAD_BASE=https://github.com/actions/runner/releases/download"
+                + " --build-arg IMAGE_OS="
+                + Distro.parse(distro).imageOs()
+                + " "
                 + c);
     assertEquals(expected, out.toString().lines().toList());
     assertTrue(Files.isRegularFile(context.resolve("microrunner.jar")), "the context is kept");

@@ -14,6 +14,18 @@ public enum Distro {
     return name().toLowerCase(Locale.ROOT);
   }
 
+  /**
+   * The {@code ImageOS} value of the runner image, as GitHub-hosted runners and upstream's runner
+   * image set it ({@code ubuntu24}): the distribution and major version of the default {@code FROM}
+   * image. The setup-* actions read it to pick their tool cache.
+   */
+  public String imageOs() {
+    return switch (this) {
+      case UBUNTU -> "ubuntu24";
+      case FEDORA -> "fedora42";
+    };
+  }
+
   /** The container file in the build context that builds this distribution's base image. */
   public String baseContainerfile() {
     return "Containerfile.base-" + id();

@@ -114,6 +114,8 @@ class ImageBuildTest {
             "RUNNER_SHA256_ARM64=" + ARM64,
             "--build-arg",
             "RUNNER_DOWNLOAD_BASE=https://github.com/actions/runner/releases/download",
+            "--build-arg",
+            "IMAGE_OS=" + distro.imageOs(),
             context.toString()));
     assertEquals(List.of(base, main), plan.steps().stream().map(BuildStep::argv).toList());
     assertTrue(Files.isRegularFile(context.resolve("Containerfile.main")));

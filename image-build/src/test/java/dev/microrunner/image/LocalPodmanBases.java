@@ -40,8 +40,11 @@ import java.util.stream.Stream;
  *       fails on this machine's cgroup setup.
  * </ul>
  *
- * <p>Images built with {@link #label()} and the images made here are removed by {@link
- * #removeImages()}.
+ * <p>{@link #withoutBases(Path)} gives the same podman settings without those images, for tests
+ * that only need small busybox images ({@link #busyboxImage(String, Map, String...)}).
+ *
+ * <p>Images built with {@link #label()} and the images made or {@linkplain #removeAtEnd(String)
+ * named} here are removed by {@link #removeImages()}.
  */
 public final class LocalPodmanBases {
   public static final String RUNNER_VERSION = "0.0.1";
@@ -87,6 +90,48 @@ public final class LocalPodmanBases {
       bases.removeImages();
       throw e;
     }
+  }
+
+  /**
+   * The podman settings and image naming of {@link #create(Path)}, without its images: for tests
+   * that make their own with {@link #busyboxImage(String, Map, String...)}.
+   */
+  public static LocalPodmanBases withoutBases(Path directory) throws IOException {
+    return new LocalPodmanBases(directory);
+  }
+
+  /**
+   * Imports {@link #image(String) image(name)}: busybox with every applet, plus {@code files} (path
+   * in the image to content; executable), with {@code changes} as {@code podman import --change}
+   * instructions (such as {@code CMD [...]}).
+   */
+  public String busyboxImage(String name, Map<String, String> files, String... changes)
+      throws Exception {
+    Path root =
+        rootFilesystem(Files.createDirectories(directory.resolve(name + "-root")), Set.of());
+    for (Map.Entry<String, String> file : files.entrySet()) {
+      Path target = root.resolve(file.getKey().replaceFirst("^/+", ""));
+      Files.createDirectories(target.getParent());
+      Files.writeString(target, file.getValue());
+      Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+    Path tar = directory.resolve(name + ".tar");
+    run("tar", "-C", root.toString(), "-cf", tar.toString(), ".");
+    List<String> argv = new ArrayList<>(List.of("podman", "import"));
+    for (String change : changes) {
+      argv.add("--change");
+      argv.add(change);
+    }
+    argv.add(tar.toString());
+    argv.add(image(name));
+    imagesMade.add(image(name));
+    run(argv.toArray(String[]::new));
+    return image(name);
+  }
+
+  /** Has {@link #removeImages()} remove {@code image} too (one pulled or tagged by a test). */
+  public void removeAtEnd(String image) {
+    imagesMade.add(image);
   }
 
   /** {@code CONTAINERS_CONF} for every podman command run against these images. */
@@ -148,6 +193,8 @@ public final class LocalPodmanBases {
     remove.addAll(new LinkedHashSet<>(built));
     remove.addAll(imagesMade);
     if (remove.size() > 3) {
+      // --ignore: an image named for removal may never have been made when a test failed early.
+      remove.add(3, "--ignore");
       Commands.run(remove, podmanEnvironment);
     }
   }

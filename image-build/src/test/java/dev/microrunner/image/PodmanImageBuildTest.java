@@ -98,9 +98,15 @@ class PodmanImageBuildTest {
             "cat /opt/actions-runner/dependencies-installed;"
                 + " stat -c %u /opt/actions-runner/run.sh;"
                 + " echo \"$MICRORUNNER_RUNNER_DIR\";"
-                + " test -e /usr/local/lib/microrunner-build || echo build-scripts-removed");
+                + " test -e /usr/local/lib/microrunner-build || echo build-scripts-removed;"
+                + " echo \"$ImageOS $RUNNER_MANUALLY_TRAP_SIG $ACTIONS_RUNNER_PRINT_LOG_TO_STDOUT\"");
     assertEquals(
-        List.of("installdependencies ran", "1001", "/opt/actions-runner", "build-scripts-removed"),
+        List.of(
+            "installdependencies ran",
+            "1001",
+            "/opt/actions-runner",
+            "build-scripts-removed",
+            Distro.UBUNTU.imageOs() + " 1 1"),
         layout.stdout());
 
     Result labels =

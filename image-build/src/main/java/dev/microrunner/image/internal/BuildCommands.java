@@ -40,6 +40,7 @@ public final class BuildCommands {
     buildArg(argv, "RUNNER_SHA256_X64", sha256X64);
     buildArg(argv, "RUNNER_SHA256_ARM64", sha256Arm64);
     buildArg(argv, "RUNNER_DOWNLOAD_BASE", request.runnerDownloadBase());
+    buildArg(argv, "IMAGE_OS", request.distro().imageOs());
     argv.add(context.toString());
     steps.add(new BuildStep(request.tag(), argv));
     return steps;
