@@ -691,10 +691,15 @@ public final class QemuRuntime extends BaseRuntime {
       }
     }
     argv.addAll(List.of("-qmp", "unix:" + optionValue(qmpSocket) + ",server=on,wait=off"));
-    // Seccomp: no obsolete system calls, no set*id, no scheduler or resource changes. Spawning
-    // stays allowed: a forwarded port runs one relay per connection.
+    // Seccomp. Without forwarded ports: no obsolete system calls, no set*id, no processes, no
+    // scheduler or resource changes. A forwarded port spawns one relay per connection, which the
+    // obsolete, elevateprivileges and spawn filters break.
     argv.addAll(
-        List.of("-sandbox", "on,obsolete=deny,elevateprivileges=deny,resourcecontrol=deny"));
+        List.of(
+            "-sandbox",
+            network.forwardedPorts().isEmpty()
+                ? "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"
+                : "on,resourcecontrol=deny"));
     return argv;
   }
 
