@@ -47,8 +47,9 @@ public final class DemoCommand implements Callable<Integer> {
       names = {"-R", "--runtime"},
       defaultValue = "auto",
       description =
-          "auto (default: podman+krun or krunvm, else process), podman+krun, krunvm, podman+crun,"
-              + " podman+runc or process.")
+          "auto (default: podman+krun, krunvm or qemu with KVM, else process), podman+krun,"
+              + " krunvm, qemu (with --accel tcg where KVM does not work), podman+crun, podman+runc"
+              + " or process.")
   String runtime;
 
   @Option(
@@ -73,6 +74,8 @@ public final class DemoCommand implements Callable<Integer> {
               + " /opt/microrunner/jre); default ${DEFAULT-VALUE}.")
   String image;
 
+  @Mixin QemuOptions qemu = new QemuOptions();
+
   @Mixin LoggingOptions logging = new LoggingOptions();
 
   @Spec CommandSpec spec;
@@ -92,7 +95,8 @@ public final class DemoCommand implements Callable<Integer> {
                 runtime,
                 SimCommand.durationOf(jobDuration, "--job-duration"),
                 Duration.ofSeconds(timeout),
-                image),
+                image,
+                qemu.runtimeEnvironment()),
             spec.commandLine().getOut(),
             spec.commandLine().getErr(),
             isTerminal(System.console()),
