@@ -444,8 +444,6 @@ public final class Demo {
                   .mount(new Mount(distribution, GUEST_ROOT + "/actions-runner", true))
                   .environment(
                       Map.of(
-                          "MICRORUNNER_JAVA",
-                          javaHome.resolve("bin/java").toString(),
                           "RUNNER_INSTALL",
                           GUEST_ROOT + "/actions-runner",
                           SimulatedRunnerDistribution.CLASSPATH_ENV,

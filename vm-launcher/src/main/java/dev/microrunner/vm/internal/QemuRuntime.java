@@ -703,6 +703,12 @@ public final class QemuRuntime extends BaseRuntime {
     return argv;
   }
 
+  /**
+   * A 9p share. Writable ones use mapped-xattr: what the guest makes stays plain host files.
+   * Read-only ones (QEMU refuses every write) use none, so that the host's own symlinks in them (a
+   * JRE's links into /etc) work in the guest, which resolves them in its own namespace:
+   * mapped-xattr takes a host symlink for a file holding its target and cannot serve it.
+   */
   private static List<String> share(String tag, Path hostPath, boolean readOnly) {
     return List.of(
         "-fsdev",
@@ -710,8 +716,7 @@ public final class QemuRuntime extends BaseRuntime {
             + tag
             + ",path="
             + optionValue(hostPath)
-            + ",security_model=mapped-xattr"
-            + (readOnly ? ",readonly=on" : ""),
+            + (readOnly ? ",security_model=none,readonly=on" : ",security_model=mapped-xattr"),
         "-device",
         "virtio-9p-device,fsdev=" + tag + ",mount_tag=" + tag);
   }

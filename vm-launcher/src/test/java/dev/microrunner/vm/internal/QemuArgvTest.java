@@ -109,7 +109,7 @@ class QemuArgvTest {
             "virtio-blk-device,drive=root",
             "-fsdev",
             "local,id=mrconfig,path=/state/qemu/GH-runner-001-3/guest,"
-                + "security_model=mapped-xattr,readonly=on",
+                + "security_model=none,readonly=on",
             "-device",
             "virtio-9p-device,fsdev=mrconfig,mount_tag=mrconfig",
             "-fsdev",
@@ -117,7 +117,7 @@ class QemuArgvTest {
             "-device",
             "virtio-9p-device,fsdev=mr0,mount_tag=mr0",
             "-fsdev",
-            "local,id=mr1,path=" + temp + "/jre,,17,security_model=mapped-xattr,readonly=on",
+            "local,id=mr1,path=" + temp + "/jre,,17,security_model=none,readonly=on",
             "-device",
             "virtio-9p-device,fsdev=mr1,mount_tag=mr1",
             "-netdev",
