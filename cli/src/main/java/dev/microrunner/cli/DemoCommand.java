@@ -62,9 +62,10 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(
       names = "--timeout",
       paramLabel = "SECONDS",
-      defaultValue = "300",
-      description = "Give up (and clean up) after this long (default ${DEFAULT-VALUE}).")
-  long timeout;
+      description =
+          "Give up (and clean up) after this long (default 300; 1200 with --accel tcg, where"
+              + " every VM is emulated).")
+  Long timeout;
 
   @Option(
       names = {"-i", "--image"},
@@ -94,7 +95,10 @@ public final class DemoCommand implements Callable<Integer> {
                 jobs,
                 runtime,
                 SimCommand.durationOf(jobDuration, "--job-duration"),
-                Duration.ofSeconds(timeout),
+                Duration.ofSeconds(
+                    timeout != null
+                        ? timeout
+                        : qemu.runtimeEnvironment().containsValue("tcg") ? 1200 : 300),
                 image,
                 qemu.runtimeEnvironment()),
             spec.commandLine().getOut(),
