@@ -47,8 +47,9 @@ public final class DemoCommand implements Callable<Integer> {
       names = {"-R", "--runtime"},
       defaultValue = "auto",
       description =
-          "auto (default: podman+krun or krunvm, else process), podman+krun, krunvm, podman+crun,"
-              + " podman+runc or process.")
+          "auto (default: podman+krun, krunvm or qemu with KVM, else process), podman+krun,"
+              + " krunvm, qemu (with --accel tcg where KVM does not work), podman+crun, podman+runc"
+              + " or process.")
   String runtime;
 
   @Option(
@@ -61,9 +62,10 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(
       names = "--timeout",
       paramLabel = "SECONDS",
-      defaultValue = "300",
-      description = "Give up (and clean up) after this long (default ${DEFAULT-VALUE}).")
-  long timeout;
+      description =
+          "Give up (and clean up) after this long (default 300; 1200 with --accel tcg, where"
+              + " every VM is emulated).")
+  Long timeout;
 
   @Option(
       names = {"-i", "--image"},
@@ -72,6 +74,8 @@ public final class DemoCommand implements Callable<Integer> {
           "Image for VM runtimes (it must hold microrunner's agent and a JRE at"
               + " /opt/microrunner/jre); default ${DEFAULT-VALUE}.")
   String image;
+
+  @Mixin QemuOptions qemu = new QemuOptions();
 
   @Mixin LoggingOptions logging = new LoggingOptions();
 
@@ -91,8 +95,12 @@ public final class DemoCommand implements Callable<Integer> {
                 jobs,
                 runtime,
                 SimCommand.durationOf(jobDuration, "--job-duration"),
-                Duration.ofSeconds(timeout),
-                image),
+                Duration.ofSeconds(
+                    timeout != null
+                        ? timeout
+                        : qemu.runtimeEnvironment().containsValue("tcg") ? 1200 : 300),
+                image,
+                qemu.runtimeEnvironment()),
             spec.commandLine().getOut(),
             spec.commandLine().getErr(),
             isTerminal(System.console()),

@@ -75,7 +75,7 @@ public final class OrchestratorCommand implements Callable<Integer> {
       defaultValue = "${env:ORCHESTRATOR_RUNTIME}",
       description =
           "VM runtime (wins over the loops' -R): auto, podman+krun, krunvm, podman+crun,"
-              + " podman+runc, process. ORCHESTRATOR_RUNTIME, now: ${env:ORCHESTRATOR_RUNTIME:-unset}.")
+              + " podman+runc, qemu, process. ORCHESTRATOR_RUNTIME, now: ${env:ORCHESTRATOR_RUNTIME:-unset}.")
   String runtime;
 
   @Option(
@@ -107,6 +107,8 @@ public final class OrchestratorCommand implements Callable<Integer> {
 
   @Mixin StateDirectoryOption stateDirectory = new StateDirectoryOption();
 
+  @Mixin QemuOptions qemu = new QemuOptions();
+
   @Mixin LoggingOptions logging = new LoggingOptions();
 
   @Parameters(paramLabel = "RUNNER-OPTION", description = "Options of every loop, after --.")
@@ -133,6 +135,7 @@ public final class OrchestratorCommand implements Callable<Integer> {
             .runtime(runtime != null && !runtime.isBlank() ? runtime : runner.runtime)
             .baseDirectory(Optional.ofNullable(baseDirectory))
             .stateDirectory(stateDirectory.resolve(environment))
+            .runtimeEnvironment(qemu.runtimeEnvironment(runner.qemu))
             .build();
     return runUntilDone(
         Orchestrator.builder(config).redactor(logging.redactor()).build(), logging.redactor());

@@ -151,7 +151,7 @@ public final class RunnerCommand implements Callable<Integer> {
       names = {"-R", "--runtime"},
       defaultValue = "${env:RUNNER_RUNTIME:-auto}",
       description =
-          "VM runtime: auto, podman+krun, krunvm, podman+crun, podman+runc, process."
+          "VM runtime: auto, podman+krun, krunvm, podman+crun, podman+runc, qemu, process."
               + " RUNNER_RUNTIME, now: ${DEFAULT-VALUE}.")
   String runtime;
 
@@ -260,6 +260,8 @@ public final class RunnerCommand implements Callable<Integer> {
 
   @Mixin StateDirectoryOption stateDirectory = new StateDirectoryOption();
 
+  @Mixin QemuOptions qemu = new QemuOptions();
+
   @Mixin LoggingOptions logging = new LoggingOptions();
 
   @Parameters(
@@ -281,6 +283,7 @@ public final class RunnerCommand implements Callable<Integer> {
             .prefix(prefix)
             .runtime(runtime)
             .stateDirectory(stateDirectory.resolve(environment))
+            .runtimeEnvironment(qemu.runtimeEnvironment())
             .build();
     return OrchestratorCommand.runUntilDone(
         Orchestrator.builder(config).redactor(logging.redactor()).build(), logging.redactor());

@@ -84,8 +84,8 @@ class BenchFiguresTest {
                     Optional.empty(),
                     100));
     assertEquals(
-        "-R/--runtime: unknown runtime 'nope'; valid runtimes: podman+krun, krunvm, podman+crun,"
-            + " podman+runc, process",
+        "-R/--runtime: unknown runtime 'nope'; valid runtimes: podman+krun, krunvm, qemu,"
+            + " podman+crun, podman+runc, process",
         e.getMessage());
   }
 }

@@ -59,7 +59,8 @@ class DemoIT {
       assertEquals(ExitCodes.USAGE, demo.exitValue(), stderr);
       assertTrue(stderr.contains("unknown runtime 'nope'"), stderr);
       assertTrue(
-          stderr.contains("valid runtimes: auto, podman+krun, krunvm, podman+crun, podman+runc,"),
+          stderr.contains(
+              "valid runtimes: auto, podman+krun, krunvm, qemu, podman+crun, podman+runc,"),
           stderr);
       assertEquals(List.of(), descendants.alive());
       assertEquals(List.of(), entries(tmp), "left in the temporary directory");

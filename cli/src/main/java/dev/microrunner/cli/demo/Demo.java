@@ -19,6 +19,7 @@ import dev.microrunner.loop.RuntimeUnavailableException;
 import dev.microrunner.vm.MicroVmRuntime;
 import dev.microrunner.vm.MicroVmRuntimes;
 import dev.microrunner.vm.Mount;
+import dev.microrunner.vm.PullPolicy;
 import dev.microrunner.vm.RuntimeOptions;
 import dev.microrunner.vm.VmException;
 import dev.microrunner.vm.VmOwner;
@@ -61,10 +62,23 @@ public final class Demo {
    * @param jobDuration how long each simulated job takes
    * @param timeout how long the demo may take before it gives up
    * @param image the image for VM runtimes (ignored by the process runtime)
+   * @param runtimeEnvironment the runtime's settings (e.g. the qemu runtime's {@code --accel})
    */
   public record Options(
-      int loops, int jobs, String runtime, Duration jobDuration, Duration timeout, String image) {
+      int loops,
+      int jobs,
+      String runtime,
+      Duration jobDuration,
+      Duration timeout,
+      String image,
+      Map<String, String> runtimeEnvironment) {
+    public Options(
+        int loops, int jobs, String runtime, Duration jobDuration, Duration timeout, String image) {
+      this(loops, jobs, runtime, jobDuration, timeout, image, Map.of());
+    }
+
     public Options {
+      runtimeEnvironment = Map.copyOf(runtimeEnvironment);
       if (loops < 1) {
         throw new IllegalArgumentException("-n/--loops must be at least 1, not " + loops);
       }
@@ -151,6 +165,7 @@ public final class Demo {
                 .runtime(runtime)
                 .baseDirectory(Optional.of(work.resolve("loops")))
                 .stateDirectory(work.resolve("state"))
+                .runtimeEnvironment(options.runtimeEnvironment())
                 .build();
         out.printf(
             "demo: GitHub simulator on %s, %d jobs queued, %d runner loop(s) on %s%n",
@@ -373,6 +388,9 @@ public final class Demo {
                               java.toString())))
           .build();
     }
+    if (runtime.equals("qemu") && options.image().equals(RunnerConfig.DEFAULT_IMAGE)) {
+      return onHostJava(runner, sim, distribution, work);
+    }
     // A VM runs the image's agent; the simulated runner and this jar are mounted read-only.
     Path jar = Path.of(SelfLaunch.classPath());
     if (!Files.isRegularFile(jar)) {
@@ -394,6 +412,47 @@ public final class Demo {
                             SimulatedRunnerDistribution.JAVA_ENV,
                             "/opt/microrunner/jre/bin/java"))
                     .network("host"))
+        .build();
+  }
+
+  /**
+   * qemu without the published runner image: a minimal image with the libraries of this host's Java
+   * runtime, which is shared read-only with the VM together with this jar (the agent) and the
+   * simulated runner; the VM reaches the simulator's port on the host's loopback and nothing else
+   * there.
+   */
+  private RunnerConfig onHostJava(
+      RunnerConfig.Builder runner, GitHubSimulator sim, Path distribution, WorkDirectory work)
+      throws Exception {
+    Path jar = Path.of(SelfLaunch.classPath());
+    if (!Files.isRegularFile(jar)) {
+      throw new IllegalArgumentException(
+          "the demo on runtime qemu needs the built jar: run it with java -jar");
+    }
+    String image = HostJavaImage.build(work.resolve("host-java-image"), Map.of());
+    Path javaHome = HostJavaImage.javaHome();
+    List<Mount> mounts = HostJavaImage.javaMounts();
+    return runner
+        .pull(PullPolicy.NEVER)
+        .user("root")
+        .agentFromHost(jar.getParent(), GUEST_ROOT + "/lib")
+        .vm(
+            vm -> {
+              vm.image(image)
+                  .cpus(1)
+                  .memoryMib(1024)
+                  .network("restricted:" + sim.apiUrl().getPort())
+                  .mount(new Mount(distribution, GUEST_ROOT + "/actions-runner", true))
+                  .environment(
+                      Map.of(
+                          "RUNNER_INSTALL",
+                          GUEST_ROOT + "/actions-runner",
+                          SimulatedRunnerDistribution.CLASSPATH_ENV,
+                          GUEST_ROOT + "/lib/" + jar.getFileName(),
+                          SimulatedRunnerDistribution.JAVA_ENV,
+                          javaHome.resolve("bin/java").toString()));
+              mounts.forEach(vm::mount);
+            })
         .build();
   }
 }
