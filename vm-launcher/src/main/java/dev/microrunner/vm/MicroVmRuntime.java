@@ -1,6 +1,7 @@
 package dev.microrunner.vm;
 
 import java.util.List;
+import java.util.Optional;
 
 /** One way of running VMs (podman with krun, krunvm, ...). Thread-safe. */
 public interface MicroVmRuntime extends AutoCloseable {
@@ -17,6 +18,16 @@ public interface MicroVmRuntime extends AutoCloseable {
 
   /** Starts a VM owned by this runtime's {@link VmOwner}; console lines go to {@code console}. */
   VmHandle start(VmSpec spec, ConsoleListener console) throws VmException;
+
+  /**
+   * The value of the label {@code key} on {@code image} in this runtime's local storage, if the
+   * image has it. Runtimes without images (the process runtime) answer empty.
+   *
+   * @throws VmException if the image cannot be inspected (missing: pull it first)
+   */
+  default Optional<String> imageLabel(String image, String key) throws VmException {
+    return Optional.empty();
+  }
 
   /** This instance's VMs. */
   List<VmInfo> list() throws VmException;

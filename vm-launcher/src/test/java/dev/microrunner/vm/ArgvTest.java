@@ -328,4 +328,48 @@ class ArgvTest {
       }
     }
   }
+
+  @Test
+  void imageLabelsAreReadWithTheImageToolsOwnInspect() throws Exception {
+    RecordingCommandRunner runner =
+        new RecordingCommandRunner(
+            argv ->
+                new Result(
+                    0,
+                    List.of(
+                        argv.stream().anyMatch(a -> a.contains("absent.key"))
+                            ? "<no value>"
+                            : "2.336.0"),
+                    List.of()));
+    try (MicroVmRuntime podman = MicroVmRuntimes.create("podman+krun", options(runner));
+        MicroVmRuntime krunvm = MicroVmRuntimes.create("krunvm", options(runner))) {
+      assertEquals(
+          java.util.Optional.of("2.336.0"),
+          podman.imageLabel("ghcr.io/example/runner:ubuntu", "dev.microrunner.runner-version"));
+      assertEquals(
+          java.util.Optional.empty(),
+          krunvm.imageLabel("ghcr.io/example/runner:ubuntu", "absent.key"));
+      assertThrows(
+          IllegalArgumentException.class, () -> podman.imageLabel("img", "x\"}}{{ .Config.Env }}"));
+    }
+
+    assertEquals(
+        List.of(
+            List.of(
+                "podman",
+                "image",
+                "inspect",
+                "--format",
+                "{{index .Labels \"dev.microrunner.runner-version\"}}",
+                "ghcr.io/example/runner:ubuntu"),
+            List.of(
+                "buildah",
+                "inspect",
+                "--type",
+                "image",
+                "--format",
+                "{{index .OCIv1.Config.Labels \"absent.key\"}}",
+                "ghcr.io/example/runner:ubuntu")),
+        runner.argvs());
+  }
 }

@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -83,6 +84,28 @@ abstract class BaseRuntime implements MicroVmRuntime {
 
   /** Package names that provide this runtime, for error messages. */
   protected abstract String installHint();
+
+  /** Label keys as OCI images name them; nothing that could reach into a Go template. */
+  private static final Pattern LABEL_KEY = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._/-]{0,127}");
+
+  /**
+   * Reads one label with {@code tool ... --format {{index LABELS "KEY"}} image}; Go templates print
+   * {@code <no value>} for a missing key.
+   */
+  protected Optional<String> inspectLabel(List<String> inspectArgv, String labelsField, String key)
+      throws VmException {
+    if (!LABEL_KEY.matcher(key).matches()) {
+      throw new IllegalArgumentException("not an image label key: " + key);
+    }
+    List<String> argv = new ArrayList<>(inspectArgv);
+    int image = argv.size() - 1;
+    argv.add(image, "{{index " + labelsField + " \"" + key + "\"}}");
+    argv.add(image, "--format");
+    Result result =
+        runTool("cannot inspect image " + argv.get(argv.size() - 1), argv, false, Set.of(0));
+    String value = String.join("\n", result.stdout()).strip();
+    return value.isEmpty() || value.equals("<no value>") ? Optional.empty() : Optional.of(value);
+  }
 
   /** Runs a tool to completion; a status outside {@code accepted} becomes an exception. */
   protected Result runTool(

@@ -86,6 +86,14 @@ public final class KrunvmRuntime extends BaseRuntime {
     }
   }
 
+  @Override
+  public Optional<String> imageLabel(String image, String key) throws VmException {
+    return inspectLabel(
+        List.of(tool("buildah").toString(), "inspect", "--type", "image", image),
+        ".OCIv1.Config.Labels",
+        key);
+  }
+
   /** {@code buildah unshare krunvm create ...}: resources are fixed here, not at start. */
   public List<String> createArgv(VmSpec spec) throws VmException {
     for (Mount mount : spec.mounts()) {

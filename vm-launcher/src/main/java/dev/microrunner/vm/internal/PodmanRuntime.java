@@ -122,6 +122,12 @@ public final class PodmanRuntime extends BaseRuntime {
     }
   }
 
+  @Override
+  public Optional<String> imageLabel(String image, String key) throws VmException {
+    return inspectLabel(
+        List.of(tool("podman").toString(), "image", "inspect", image), ".Labels", key);
+  }
+
   /** The exact {@code podman run} command line for a spec: no secrets, owner labels included. */
   public List<String> runArgv(VmSpec spec) throws VmException {
     List<String> argv = new ArrayList<>();

@@ -309,6 +309,12 @@ public final class QemuRuntime extends BaseRuntime {
   }
 
   @Override
+  public Optional<String> imageLabel(String image, String key) throws VmException {
+    return inspectLabel(
+        List.of(tool("podman").toString(), "image", "inspect", image), ".Labels", key);
+  }
+
+  @Override
   public void pull(String image, PullPolicy policy) throws VmException {
     String podman = tool("podman").toString();
     if (policy != PullPolicy.ALWAYS) {
