@@ -9,7 +9,9 @@ import dev.microrunner.loop.LoopEvent.Ended;
 import dev.microrunner.loop.LoopEvent.Registered;
 import dev.microrunner.loop.internal.InstanceJournal;
 import dev.microrunner.loop.internal.Registrar;
+import dev.microrunner.loop.internal.RunnerVersionCheck;
 import dev.microrunner.vm.Availability;
+import dev.microrunner.vm.CommandRunner;
 import dev.microrunner.vm.Isolation;
 import dev.microrunner.vm.MicroVmRuntime;
 import dev.microrunner.vm.MicroVmRuntimes;
@@ -157,10 +159,15 @@ public final class Orchestrator {
    *
    * @throws RuntimeUnavailableException if the runtime cannot run here
    * @throws GitHubException if GitHub refuses the set-up calls (credentials, scope, group)
+   * @throws RunnerVersionException if GitHub no longer accepts the image's actions/runner
    * @throws IOException if the directories cannot be made
    */
   public Result run()
-      throws RuntimeUnavailableException, GitHubException, IOException, InterruptedException {
+      throws RuntimeUnavailableException,
+          GitHubException,
+          RunnerVersionException,
+          IOException,
+          InterruptedException {
     MicroVmRuntime runtime = givenRuntime.isPresent() ? givenRuntime.get() : createRuntime();
     GitHubRunnerClient github =
         givenGitHub.isPresent()
@@ -174,6 +181,7 @@ public final class Orchestrator {
     try {
       recoverFromCrash(runtime, github);
       pullOnce(runtime);
+      checkRunnerVersion(runtime, github);
       long groupId = github.runnerGroupId(config.runner().group());
       baseDirectory = createBaseDirectory();
       InstanceJournal journal =
@@ -288,6 +296,38 @@ public final class Orchestrator {
     } catch (VmException e) {
       throw new RuntimeUnavailableException(
           "cannot pull image " + config.runner().vm().image() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Warns when the image's actions/runner is older than what GitHub serves, and refuses to start
+   * when GitHub no longer accepts it: every VM would boot only to be turned away.
+   */
+  private void checkRunnerVersion(MicroVmRuntime runtime, GitHubRunnerClient github)
+      throws RunnerVersionException {
+    String image = config.runner().vm().image();
+    Optional<String> version;
+    try {
+      version =
+          RunnerVersionCheck.runnerVersion(
+              runtime, config.runner().vm(), CommandRunner.commonsExec());
+    } catch (VmException e) {
+      LOG.warn("Could not read the actions/runner version of image {}: {}", image, e.getMessage());
+      return;
+    }
+    if (version.isEmpty()) {
+      LOG.info(
+          "Image {} does not say its actions/runner version (label {}); not compared with GitHub's",
+          image,
+          RunnerVersionCheck.VERSION_LABEL);
+      return;
+    }
+    RunnerVersionCheck.Verdict verdict =
+        RunnerVersionCheck.check(version.get(), image, github, time.now());
+    switch (verdict.level()) {
+      case CURRENT -> LOG.info("{}", verdict.message());
+      case BEHIND, UNKNOWN -> LOG.warn("{}", verdict.message());
+      case REFUSED -> throw new RunnerVersionException(verdict.message(), version.get());
     }
   }
 

@@ -154,7 +154,9 @@ class OrchestratorStartupTest {
   @Test
   void gitHubOutagesBackOffAndTheLoopCarriesOnAfterwards() throws Exception {
     harness.enqueueJobs(1, Duration.ofMillis(100));
-    harness.sim.injectFault(Fault.serverError(3, 503));
+    // The first 503 answers the runner version check at start, which only warns; the next three
+    // answer JIT requests.
+    harness.sim.injectFault(Fault.serverError(4, 503));
     RunnerConfig runner =
         harness
             .runner()
