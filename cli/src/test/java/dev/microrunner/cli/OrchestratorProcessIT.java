@@ -83,7 +83,11 @@ class OrchestratorProcessIT {
       assertEquals("completed", job.status(), () -> "killed, not cancelled: " + job);
       assertEquals(Optional.of("Canceled"), job.result(), job::toString);
     }
-    assertNoSecretIn(cli.read("sigterm.log") + cli.read("sigterm.out"));
+    String console = cli.read("sigterm.log") + cli.read("sigterm.out");
+    assertNoSecretIn(console);
+    assertTrue(
+        Pattern.compile("\\[\\d+-\\w+\\] \\[RUNNER \\S+ \\S+Z INFO ").matcher(console).find(),
+        "the runner's diagnostic log does not reach the console with the runner id");
   }
 
   @Test

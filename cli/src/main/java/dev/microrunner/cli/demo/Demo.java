@@ -10,6 +10,7 @@ import dev.microrunner.github.sim.SimJob;
 import dev.microrunner.github.sim.SimState;
 import dev.microrunner.github.sim.SimulatedRunnerDistribution;
 import dev.microrunner.github.sim.SimulatorOptions;
+import dev.microrunner.handshake.RunnerStatus;
 import dev.microrunner.loop.Backoff;
 import dev.microrunner.loop.Orchestrator;
 import dev.microrunner.loop.OrchestratorConfig;
@@ -263,11 +264,16 @@ public final class Demo {
   private String progressLine(SimState state, long start) {
     return String.format(
         Locale.ROOT,
-        "demo: %d/%d jobs done | runners started %d, active %d | %.1f s",
+        "demo: %d/%d jobs done | runners started %d, active %d (starting %d, idle %d, busy %d,"
+            + " stopping %d) | %.1f s",
         state.finishedJobs(),
         options.jobs(),
         tracker.vmsStarted(),
         tracker.vmsRunning(),
+        tracker.inState(RunnerStatus.State.STARTING),
+        tracker.inState(RunnerStatus.State.IDLE),
+        tracker.inState(RunnerStatus.State.BUSY),
+        tracker.inState(RunnerStatus.State.STOPPING),
         (System.nanoTime() - start) / 1e9);
   }
 

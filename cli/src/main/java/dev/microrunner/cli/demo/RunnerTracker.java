@@ -1,6 +1,7 @@
 package dev.microrunner.cli.demo;
 
 import dev.microrunner.handshake.RunnerId;
+import dev.microrunner.handshake.RunnerStatus;
 import dev.microrunner.loop.LoopEvent;
 import dev.microrunner.loop.LoopListener;
 import java.util.ArrayList;
@@ -23,6 +24,7 @@ public final class RunnerTracker implements LoopListener {
     private OptionalLong vmStarted = OptionalLong.empty();
     private OptionalLong registered = OptionalLong.empty();
     private OptionalLong vmExited = OptionalLong.empty();
+    private RunnerStatus.State state = RunnerStatus.State.STARTING;
 
     private Runner(RunnerId id) {
       this.id = id;
@@ -47,6 +49,11 @@ public final class RunnerTracker implements LoopListener {
 
     public OptionalLong vmExited() {
       return vmExited;
+    }
+
+    /** What the runner is doing, as its agent last said (ENDED once its VM exited). */
+    public RunnerStatus.State state() {
+      return state;
     }
   }
 
@@ -78,8 +85,13 @@ public final class RunnerTracker implements LoopListener {
       if (runner.name.isEmpty()) {
         runner.name = registered.name();
       }
+    } else if (event instanceof LoopEvent.RunnerStateChanged changed) {
+      if (runner.vmExited.isEmpty()) {
+        runner.state = changed.state();
+      }
     } else if (event instanceof LoopEvent.VmExited) {
       runner.vmExited = OptionalLong.of(event.nanoTime());
+      runner.state = RunnerStatus.State.ENDED;
     }
   }
 
@@ -102,6 +114,12 @@ public final class RunnerTracker implements LoopListener {
         runners.values().stream()
             .filter(r -> r.vmStarted.isPresent() && r.vmExited.isEmpty())
             .count();
+  }
+
+  /** How many runners whose VM started are in {@code state} now. */
+  public synchronized int inState(RunnerStatus.State state) {
+    return (int)
+        runners.values().stream().filter(r -> r.vmStarted.isPresent() && r.state == state).count();
   }
 
   /** The loops' back-off notes (why a runner failed), oldest first. */
