@@ -195,7 +195,9 @@ class RunnerOutcomeIT {
         .runner()
         .vm(
             vm ->
-                vm.args("--runner-install", harness.distribution.toString()).environment(Map.of()))
+                vm.args("--runner-install", harness.distribution.toString())
+                    .environment(
+                        Map.of("RUNNER_INSTALL", work.resolve("not-the-installation").toString())))
         .build();
   }
 
