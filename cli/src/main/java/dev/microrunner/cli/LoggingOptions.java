@@ -1,5 +1,6 @@
 package dev.microrunner.cli;
 
+import dev.microrunner.loop.InvalidSettingException;
 import dev.microrunner.loop.Redactor;
 import java.nio.file.Path;
 import java.util.Map;
@@ -33,6 +34,14 @@ public final class LoggingOptions {
   @Option(names = "--stacktrace", description = "Show stack traces of errors.")
   boolean stackTrace;
 
+  @Option(
+      names = "--log-format",
+      paramLabel = "text|json",
+      description =
+          "text (default): lines for people; json: one JSON object per line with the loop's pool,"
+              + " loop and runner id (variable <PREFIX>_LOG_FORMAT).")
+  String logFormat;
+
   /** Configures logging; the options win over {@code <prefix>_LOG} and {@code <prefix>_VERBOSE}. */
   public void apply(String variablePrefix, Map<String, String> environment) {
     Optional<Path> file = Optional.ofNullable(logFile);
@@ -48,7 +57,8 @@ public final class LoggingOptions {
     if (verbosity == 0) {
       verbosity = parseLevel(environment.get(variablePrefix + "_VERBOSE"));
     }
-    Logging.configure(verbosity, file, stackTrace, redactor);
+    String format = logFormat != null ? logFormat : environment.get(variablePrefix + "_LOG_FORMAT");
+    Logging.configure(verbosity, file, stackTrace, redactor, parseFormat(format));
   }
 
   /** The secrets this command masks in its output. */
@@ -63,6 +73,16 @@ public final class LoggingOptions {
         .filter(LoggingOptions.class::isInstance)
         .map(LoggingOptions.class::cast)
         .findFirst();
+  }
+
+  private static Logging.Format parseFormat(String value) {
+    if (value == null || value.isBlank() || value.trim().equalsIgnoreCase("text")) {
+      return Logging.Format.TEXT;
+    }
+    if (value.trim().equalsIgnoreCase("json")) {
+      return Logging.Format.JSON;
+    }
+    throw new InvalidSettingException("log-format", "must be text or json, not '" + value + "'");
   }
 
   private static int parseLevel(String value) {

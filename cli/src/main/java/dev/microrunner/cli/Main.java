@@ -80,6 +80,9 @@ public final class Main {
 
   /** What failed, in the command line's terms: an invalid setting is named by its option. */
   static String describe(Exception failure, CommandLine commandLine) {
+    if (failure instanceof ConfigFileException) {
+      return failure.getMessage();
+    }
     if (failure instanceof InvalidSettingException invalid) {
       return "invalid " + option(invalid.setting(), commandLine) + ": " + invalid.problem();
     }

@@ -14,6 +14,7 @@ import picocli.CommandLine.HelpCommand;
     description = "Self-hosted, ephemeral GitHub Actions runners, each in a fresh microVM.",
     subcommands = {
       OrchestratorCommand.class,
+      StatusCommand.class,
       RunnerCommand.class,
       AgentCommand.class,
       TokenCommand.class,

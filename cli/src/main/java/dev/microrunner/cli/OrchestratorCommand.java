@@ -1,27 +1,44 @@
 package dev.microrunner.cli;
 
+import dev.microrunner.cli.fleet.FleetMetrics;
+import dev.microrunner.cli.fleet.FleetState;
+import dev.microrunner.cli.fleet.StatusServer;
+import dev.microrunner.loop.InvalidSettingException;
 import dev.microrunner.loop.LoopEvent.Ended;
 import dev.microrunner.loop.Orchestrator;
 import dev.microrunner.loop.OrchestratorConfig;
+import dev.microrunner.loop.Pool;
+import dev.microrunner.loop.PoolListener;
 import dev.microrunner.loop.Redactor;
+import io.prometheus.metrics.exporter.httpserver.HTTPServer;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
- * {@code microrunner orchestrator [options] [-- runner options]}: N runner loops in this process.
- * The runner options are parsed here, in-process, so that no credential ever goes on an argv.
+ * {@code microrunner orchestrator [options] [-- runner options]}: N runner loops in this process,
+ * or the pools of a configuration file ({@code --config}). The runner options are parsed here,
+ * in-process, so that no credential ever goes on an argv.
  */
 @Command(
     name = "orchestrator",
@@ -33,12 +50,23 @@ import picocli.CommandLine.Parameters;
           + " SIGINT or SIGTERM (then every VM, registration and directory is removed and the exit"
           + " status is 0).",
       "Everything after -- is given to each loop: see `microrunner runner -h`.",
+      "With --config FILE the loops come from the file's pools; SIGHUP reads it again.",
       "Logging: ORCHESTRATOR_LOG (-l), now: ${env:ORCHESTRATOR_LOG:-stderr};"
           + " ORCHESTRATOR_VERBOSE (-v), now: ${env:ORCHESTRATOR_VERBOSE:-0}.",
     })
 public final class OrchestratorCommand implements Callable<Integer> {
 
   private static final Logger LOG = LoggerFactory.getLogger(OrchestratorCommand.class);
+
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      defaultValue = "${env:ORCHESTRATOR_CONFIG}",
+      description =
+          "The pools (YAML; see docs/operations.md). Options given here win over the file's"
+              + " orchestrator and defaults sections; SIGHUP reloads it. ORCHESTRATOR_CONFIG, now:"
+              + " ${env:ORCHESTRATOR_CONFIG:-unset}.")
+  Path configFile;
 
   @Option(
       names = {"-n", "--loops"},
@@ -105,6 +133,15 @@ public final class OrchestratorCommand implements Callable<Integer> {
               + " ORCHESTRATOR_ENVIRONMENT, now: ${env:ORCHESTRATOR_ENVIRONMENT:-unset}.")
   Path baseDirectory;
 
+  @Option(
+      names = "--metrics",
+      paramLabel = "[HOST:]PORT",
+      defaultValue = "${env:ORCHESTRATOR_METRICS}",
+      description =
+          "Serve Prometheus metrics at http://HOST:PORT/metrics; a bare PORT listens on 127.0.0.1"
+              + " only. Default off. ORCHESTRATOR_METRICS, now: ${env:ORCHESTRATOR_METRICS:-unset}.")
+  String metrics;
+
   @Mixin StateDirectoryOption stateDirectory = new StateDirectoryOption();
 
   @Mixin QemuOptions qemu = new QemuOptions();
@@ -114,31 +151,282 @@ public final class OrchestratorCommand implements Callable<Integer> {
   @Parameters(paramLabel = "RUNNER-OPTION", description = "Options of every loop, after --.")
   List<String> runnerArguments = new ArrayList<>();
 
+  @Spec CommandSpec spec;
+
   @Override
   public Integer call() throws Exception {
     Map<String, String> environment = System.getenv();
     logging.apply("ORCHESTRATOR", environment);
-    RunnerCommand runner = new RunnerCommand();
-    new CommandLine(runner)
-        .setOverwrittenOptionsAllowed(true)
-        .parseArgs(runnerArguments.toArray(new String[0]));
-    boolean isolation =
-        !noIsolation && !"0".equals(environment.getOrDefault("ORCHESTRATOR_ISOLATION", "1").trim());
-    OrchestratorConfig config =
-        OrchestratorConfig.builder(runner.toConfig(environment, logging.redactor()))
-            .loops(loops)
-            .prefix(prefix)
-            .isolation(isolation)
-            .isolationOffDelay(Duration.ofSeconds(sleep))
-            .parallelStart(parallelStart)
-            .startTimeout(Duration.ofSeconds(startTimeout))
-            .runtime(runtime != null && !runtime.isBlank() ? runtime : runner.runtime)
-            .baseDirectory(Optional.ofNullable(baseDirectory))
-            .stateDirectory(stateDirectory.resolve(environment))
-            .runtimeEnvironment(qemu.runtimeEnvironment(runner.qemu))
+    Redactor redactor = logging.redactor();
+    Optional<FleetFile> file = Optional.empty();
+    OrchestratorConfig config;
+    String metricsAddress = metrics;
+    if (configFile != null) {
+      for (String option : List.of("--loops", "--no-isolation", "--sleep")) {
+        if (given(option)) {
+          throw new InvalidSettingException(
+              option.substring(2), "does not go with --config: each pool has its own loops");
+        }
+      }
+      file = Optional.of(new FleetFile(configFile, environment, redactor, runnerArguments));
+      FleetFile.Fleet fleet = file.get().read();
+      config = fleetConfig(fleet, environment);
+      if (!given("--metrics")) {
+        metricsAddress = fleet.string("metrics").orElse(metrics);
+      }
+    } else {
+      RunnerCommand runner = new RunnerCommand();
+      new CommandLine(runner)
+          .setOverwrittenOptionsAllowed(true)
+          .parseArgs(runnerArguments.toArray(new String[0]));
+      boolean isolation =
+          !noIsolation
+              && !"0".equals(environment.getOrDefault("ORCHESTRATOR_ISOLATION", "1").trim());
+      config =
+          OrchestratorConfig.builder(runner.toConfig(environment, redactor))
+              .loops(loops)
+              .prefix(prefix)
+              .isolation(isolation)
+              .isolationOffDelay(Duration.ofSeconds(sleep))
+              .parallelStart(parallelStart)
+              .startTimeout(Duration.ofSeconds(startTimeout))
+              .runtime(runtime != null && !runtime.isBlank() ? runtime : runner.runtime)
+              .baseDirectory(Optional.ofNullable(baseDirectory))
+              .stateDirectory(stateDirectory.resolve(environment))
+              .runtimeEnvironment(qemu.runtimeEnvironment(runner.qemu))
+              .build();
+    }
+    Optional<InetSocketAddress> metricsListener =
+        metricsAddress == null || metricsAddress.isBlank()
+            ? Optional.empty()
+            : Optional.of(listenAddress(metricsAddress));
+
+    FleetState state = new FleetState();
+    FleetMetrics fleetMetrics =
+        new FleetMetrics(hostName(), config.runtime(), VersionProvider.version(), state);
+    Orchestrator orchestrator =
+        Orchestrator.builder(config)
+            .redactor(redactor)
+            .poolListener(both(state, fleetMetrics))
+            .githubObserver(fleetMetrics)
             .build();
-    return runUntilDone(
-        Orchestrator.builder(config).redactor(logging.redactor()).build(), logging.redactor());
+    List<AutoCloseable> services = new ArrayList<>();
+    try {
+      if (metricsListener.isPresent()) {
+        HTTPServer server = fleetMetrics.serve(metricsListener.get());
+        services.add(server);
+        LOG.info(
+            "Metrics at http://{}:{}/metrics",
+            metricsListener.get().getAddress().getHostAddress(),
+            server.getPort());
+      }
+      StatusServer.start(config.stateDirectory(), config.prefix(), state, Clock.systemUTC())
+          .ifPresent(services::add);
+      if (file.isPresent()) {
+        FleetFile fleetFile = file.get();
+        OrchestratorConfig running = config;
+        String runningMetrics = Objects.toString(metricsAddress, "");
+        // Off the signal thread: a reload waits for pools to be replaced, loop by loop.
+        Signals.onHangup(
+            () -> {
+              Thread reload =
+                  new Thread(
+                      () -> {
+                        synchronized (fleetFile) {
+                          reload(orchestrator, fleetFile, running, runningMetrics);
+                        }
+                      },
+                      "reload");
+              reload.setDaemon(true);
+              reload.start();
+            });
+      }
+      return runUntilDone(orchestrator, redactor);
+    } finally {
+      for (AutoCloseable service : services) {
+        service.close();
+      }
+    }
+  }
+
+  /** Whether {@code option} was given on the command line (not only by a variable). */
+  private boolean given(String option) {
+    return spec != null
+        && spec.commandLine() != null
+        && spec.commandLine().getParseResult() != null
+        && spec.commandLine().getParseResult().hasMatchedOption(option);
+  }
+
+  /**
+   * The orchestrator's configuration from the file: its orchestrator section, with the options
+   * given on the command line winning, then the variables and defaults.
+   */
+  OrchestratorConfig fleetConfig(FleetFile.Fleet fleet, Map<String, String> environment) {
+    String fleetPrefix = given("--prefix") ? prefix : fleet.string("prefix").orElse(prefix);
+    String fleetRuntime =
+        given("--runtime")
+            ? runtime
+            : fleet
+                .string("runtime")
+                .orElse(runtime != null && !runtime.isBlank() ? runtime : "auto");
+    int fleetParallelStart =
+        given("--parallel-start")
+            ? parallelStart
+            : fleet.integer("parallel-start").map(Long::intValue).orElse(parallelStart);
+    long fleetStartTimeout =
+        given("--start-timeout")
+            ? startTimeout
+            : fleet.integer("start-timeout").orElse(startTimeout);
+    Optional<Path> fleetBase =
+        given("--base-dir")
+            ? Optional.of(baseDirectory)
+            : fleet.string("base-dir").map(Path::of).or(() -> Optional.ofNullable(baseDirectory));
+    Path fleetState =
+        given("--state-dir")
+            ? stateDirectory.resolve(environment)
+            : fleet
+                .string("state-dir")
+                .map(Path::of)
+                .orElseGet(() -> stateDirectory.resolve(environment));
+    try {
+      return OrchestratorConfig.builder(fleet.pools())
+          .prefix(fleetPrefix)
+          .parallelStart(fleetParallelStart)
+          .startTimeout(Duration.ofSeconds(fleetStartTimeout))
+          .runtime(fleetRuntime)
+          .baseDirectory(fleetBase)
+          .stateDirectory(fleetState)
+          .runtimeEnvironment(qemu.runtimeEnvironment())
+          .build();
+    } catch (InvalidSettingException e) {
+      FleetFile.Node node = fleet.orchestrator().get(e.setting());
+      if (node == null) {
+        throw e;
+      }
+      throw new ConfigFileException(
+          fleet.file(), node.line(), node.column(), "orchestrator." + e.setting(), e.problem());
+    }
+  }
+
+  /**
+   * SIGHUP: reads the file again and changes the pools as it now says; a file with an error, or one
+   * that changes what only a restart can (the orchestrator section), changes nothing.
+   */
+  private void reload(
+      Orchestrator orchestrator,
+      FleetFile file,
+      OrchestratorConfig running,
+      String runningMetrics) {
+    FleetFile.Fleet fleet;
+    OrchestratorConfig wanted;
+    try {
+      fleet = file.read();
+      wanted = fleetConfig(fleet, System.getenv());
+    } catch (RuntimeException e) {
+      LOG.error("Reload refused, nothing changed: {}", logging.redactor().redact(e.getMessage()));
+      return;
+    }
+    List<String> fixed = new ArrayList<>();
+    if (!wanted.prefix().equals(running.prefix())) {
+      fixed.add("prefix");
+    }
+    if (!wanted.runtime().equals(running.runtime())) {
+      fixed.add("runtime");
+    }
+    if (wanted.parallelStart() != running.parallelStart()) {
+      fixed.add("parallel-start");
+    }
+    if (!wanted.startTimeout().equals(running.startTimeout())) {
+      fixed.add("start-timeout");
+    }
+    if (!wanted.baseDirectory().equals(running.baseDirectory())) {
+      fixed.add("base-dir");
+    }
+    if (!wanted.stateDirectory().equals(running.stateDirectory())) {
+      fixed.add("state-dir");
+    }
+    if (!given("--metrics")
+        && !fleet.string("metrics").orElse(Objects.toString(metrics, "")).equals(runningMetrics)) {
+      fixed.add("metrics");
+    }
+    if (!fixed.isEmpty()) {
+      LOG.error(
+          "Reload refused, nothing changed: orchestrator {} cannot change while it runs;"
+              + " restart it for that",
+          fixed);
+      return;
+    }
+    LOG.info("Reloading {}: {} pool(s)", file.path(), wanted.pools().size());
+    try {
+      orchestrator.reconfigure(wanted.pools()).get();
+      LOG.info(
+          "Reloaded {}: pools {}",
+          file.path(),
+          wanted.pools().stream().map(p -> p.name() + " (" + p.loops() + ")").toList());
+    } catch (ExecutionException e) {
+      LOG.error(
+          "Reload failed, nothing changed: {}",
+          logging.redactor().redact(String.valueOf(e.getCause().getMessage())));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException e) {
+      LOG.error("Reload refused, nothing changed: {}", logging.redactor().redact(e.getMessage()));
+    }
+  }
+
+  /** {@code PORT} (on 127.0.0.1), {@code HOST:PORT} or {@code [V6]:PORT}. */
+  static InetSocketAddress listenAddress(String value) {
+    String text = value.trim();
+    String host = "127.0.0.1";
+    String port = text;
+    int colon = text.lastIndexOf(':');
+    if (colon >= 0) {
+      host = text.substring(0, colon);
+      port = text.substring(colon + 1);
+      if (host.startsWith("[") && host.endsWith("]")) {
+        host = host.substring(1, host.length() - 1);
+      }
+    }
+    int number;
+    try {
+      number = Integer.parseInt(port);
+    } catch (NumberFormatException e) {
+      throw new InvalidSettingException(
+          "metrics", "must be PORT or HOST:PORT, not '" + value + "'", e);
+    }
+    if (number < 0 || number > 65535 || host.isEmpty()) {
+      throw new InvalidSettingException(
+          "metrics", "must be PORT or HOST:PORT with a port up to 65535, not '" + value + "'");
+    }
+    try {
+      return new InetSocketAddress(InetAddress.getByName(host), number);
+    } catch (UnknownHostException e) {
+      throw new InvalidSettingException("metrics", "names an unknown host: '" + host + "'", e);
+    }
+  }
+
+  private static PoolListener both(PoolListener first, PoolListener second) {
+    return new PoolListener() {
+      @Override
+      public void onEvent(String pool, dev.microrunner.loop.LoopEvent event) {
+        first.onEvent(pool, event);
+        second.onEvent(pool, event);
+      }
+
+      @Override
+      public void onPools(List<Pool> pools) {
+        first.onPools(pools);
+        second.onPools(pools);
+      }
+    };
+  }
+
+  private static String hostName() {
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (IOException e) {
+      return "localhost";
+    }
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.microrunner.cli;
 
+import dev.microrunner.github.Credentials;
 import dev.microrunner.github.GitHubException;
 import dev.microrunner.github.GitHubTarget;
 import dev.microrunner.github.RunnerScope;
@@ -294,6 +295,12 @@ public final class RunnerCommand implements Callable<Integer> {
    * into {@code redactor}.
    */
   RunnerConfig toConfig(Map<String, String> environment, Redactor redactor) throws GitHubException {
+    return toConfig(environment, redactor, credentials.resolve(environment, redactor));
+  }
+
+  /** As {@link #toConfig(Map, Redactor)}, with credentials found elsewhere (a pool's). */
+  RunnerConfig toConfig(
+      Map<String, String> environment, Redactor redactor, Credentials githubCredentials) {
     if (principal == null || principal.isBlank()) {
       throw new InvalidSettingException(
           "principal", "is missing: give OWNER/REPO, ORG or ENTERPRISE (RUNNER_PRINCIPAL)");
@@ -318,10 +325,10 @@ public final class RunnerCommand implements Callable<Integer> {
     List<String> command = List.of(entrypoint.trim().split("\\s+"));
     RunnerConfig.Builder config =
         RunnerConfig.builder()
-            .target(GitHubTarget.of(github))
-            .scope(RunnerScope.of(scope, principal))
-            .credentials(credentials.resolve(environment, redactor))
-            .registration(RegistrationMode.parse(registration))
+            .target(setting("github", () -> GitHubTarget.of(github)))
+            .scope(setting("scope", () -> RunnerScope.of(scope, principal)))
+            .credentials(githubCredentials)
+            .registration(setting("registration", () -> RegistrationMode.parse(registration)))
             .group(group)
             .labels(labels == null || labels.isBlank() ? List.of() : splitLabels(labels))
             .namePrefix(namePrefix == null ? "" : namePrefix)
@@ -359,6 +366,17 @@ public final class RunnerCommand implements Callable<Integer> {
       config.agentFromHost(distribution, developmentDirectory);
     }
     return config.build();
+  }
+
+  /** A value parsed from a setting, with a failure named after the setting. */
+  private static <T> T setting(String name, java.util.function.Supplier<T> parse) {
+    try {
+      return parse.get();
+    } catch (InvalidSettingException e) {
+      throw e;
+    } catch (IllegalArgumentException e) {
+      throw new InvalidSettingException(name, e.getMessage(), e);
+    }
   }
 
   private static List<String> splitLabels(String labels) {

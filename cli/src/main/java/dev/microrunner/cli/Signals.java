@@ -33,6 +33,11 @@ final class Signals {
     }
   }
 
+  /** Calls {@code action} on each SIGHUP (a reload), on the JVM's signal thread. */
+  static void onHangup(Runnable action) {
+    handle("HUP", action);
+  }
+
   /** {@code Signal.handle(new Signal(name), signal -> action.run())}. */
   private static void handle(String name, Runnable action) {
     try {

@@ -6,7 +6,12 @@ import picocli.CommandLine.IVersionProvider;
 public final class VersionProvider implements IVersionProvider {
   @Override
   public String[] getVersion() {
+    return new String[] {"microrunner " + version()};
+  }
+
+  /** The jar's version, or {@code development build}. */
+  static String version() {
     String version = MicrorunnerCommand.class.getPackage().getImplementationVersion();
-    return new String[] {"microrunner " + (version == null ? "development build" : version)};
+    return version == null ? "development build" : version;
   }
 }

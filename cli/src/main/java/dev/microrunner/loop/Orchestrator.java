@@ -1,9 +1,12 @@
 package dev.microrunner.loop;
 
+import dev.microrunner.github.Credentials;
+import dev.microrunner.github.GitHubCallObserver;
 import dev.microrunner.github.GitHubException;
 import dev.microrunner.github.GitHubRunnerClient;
 import dev.microrunner.handshake.HostLoopDirectory;
 import dev.microrunner.handshake.LoopSecret;
+import dev.microrunner.handshake.RunnerStatus;
 import dev.microrunner.loop.LoopEvent.EndReason;
 import dev.microrunner.loop.LoopEvent.Ended;
 import dev.microrunner.loop.LoopEvent.Registered;
@@ -28,11 +31,17 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Deque;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -46,11 +55,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * N runner loops in one process. {@link #run()} recovers what a crashed earlier instance left,
- * starts the loops in order (loop i+1 once loop i's first runner registered, with a timeout, or
- * with bounded parallelism), waits for them to end, and cleans up: every VM stopped, every
- * registration removed, every directory deleted. {@link #stop(boolean)} (e.g. from a signal
- * handler) ends the loops.
+ * Runner loops in one process, in one pool or several ({@link Pool}). {@link #run()} recovers what
+ * a crashed earlier instance left, starts the loops in order (loop i+1 once loop i's first runner
+ * registered, with a timeout, or with bounded parallelism), waits for them to end, and cleans up:
+ * every VM stopped, every registration removed, every directory deleted. {@link #stop(boolean)}
+ * (e.g. from a signal handler) ends the loops; {@link #reconfigure(List)} adds, removes and
+ * replaces pools while they run.
  *
  * <pre>{@code
  * Orchestrator orchestrator = Orchestrator.builder(config).listener(events::add).build();
@@ -66,7 +76,8 @@ public final class Orchestrator {
   /**
    * How the loops ended.
    *
-   * @param loops one outcome per loop that started
+   * @param loops one outcome per loop that started, by loop number (a loop replaced at a
+   *     reconfiguration and its replacement share a number)
    */
   public record Result(List<Ended> loops) {
     public Result {
@@ -93,23 +104,42 @@ public final class Orchestrator {
 
   private final OrchestratorConfig config;
   private final LoopListener listener;
+  private final PoolListener poolListener;
   private final Optional<MicroVmRuntime> givenRuntime;
   private final Optional<GitHubRunnerClient> givenGitHub;
+  private final GitHubCallObserver githubObserver;
   private final Redactor redactor;
   private final LoopTime time;
   private final VmOwner owner;
   private final Object lock = new Object();
-  private final List<StartedLoop> started = new ArrayList<>();
+  private final Object reconfiguring = new Object();
   private final CountDownLatch stopSignal = new CountDownLatch(1);
+
+  // Guarded by lock.
+  private final Map<String, PoolState> pools = new LinkedHashMap<>();
+  private final List<StartedLoop> live = new ArrayList<>();
+  private final Set<Integer> numbers = new TreeSet<>();
+  private final List<Ended> outcomes = new ArrayList<>();
+  private final List<PoolState> everyPoolState = new ArrayList<>();
+  private final Map<String, MicroVmRuntime> runtimes = new LinkedHashMap<>();
+  private final List<Client> clients = new ArrayList<>();
+  private final Set<String> pulled = new HashSet<>();
+  private int reconfigurations;
+  private boolean running;
+  private boolean finished;
+
   private volatile boolean stopping;
   private volatile boolean skipGrace;
   private volatile Path baseDirectory;
+  private volatile ExecutorService background;
 
   private Orchestrator(Builder builder) {
     this.config = builder.config;
     this.listener = builder.listener;
+    this.poolListener = builder.poolListener;
     this.givenRuntime = Optional.ofNullable(builder.runtime);
     this.givenGitHub = Optional.ofNullable(builder.github);
+    this.githubObserver = builder.githubObserver;
     this.redactor = builder.redactor;
     this.time = builder.time;
     this.owner = VmOwner.forThisProcess(config.prefix());
@@ -129,6 +159,13 @@ public final class Orchestrator {
     return Optional.ofNullable(baseDirectory);
   }
 
+  /** The pools as last configured (empty before {@link #run()} set them up). */
+  public List<Pool> pools() {
+    synchronized (lock) {
+      return pools.values().stream().map(p -> p.pool).toList();
+    }
+  }
+
   /**
    * Ends every loop: {@code .trm}, the grace period, a forced stop, registrations removed. A second
    * call with {@code skipGrace} cuts the grace period short. Returns at once.
@@ -140,7 +177,7 @@ public final class Orchestrator {
         this.skipGrace = true;
       }
       stopping = true;
-      loops = List.copyOf(started);
+      loops = List.copyOf(live);
     }
     stopSignal.countDown();
     LOG.info(
@@ -168,54 +205,450 @@ public final class Orchestrator {
           RunnerVersionException,
           IOException,
           InterruptedException {
-    MicroVmRuntime runtime = givenRuntime.isPresent() ? givenRuntime.get() : createRuntime();
-    GitHubRunnerClient github =
-        givenGitHub.isPresent()
-            ? givenGitHub.get()
-            : GitHubRunnerClient.builder(
-                    config.runner().target(),
-                    config.runner().scope(),
-                    config.runner().credentials())
-                .build();
-    ExecutorService background = backgroundThreads();
+    background = backgroundThreads();
     try {
-      recoverFromCrash(runtime, github);
-      pullOnce(runtime);
-      checkRunnerVersion(runtime, github);
-      long groupId = github.runnerGroupId(config.runner().group());
+      // The runtimes and GitHub clients of the first pools, before anything else: crash recovery
+      // needs them.
+      for (Pool pool : config.pools()) {
+        runtimeFor(pool);
+        clientFor(pool.runner());
+      }
+      recoverFromCrash();
       baseDirectory = createBaseDirectory();
-      InstanceJournal journal =
-          InstanceJournal.create(config.stateDirectory(), owner, baseDirectory);
-      Registrar registrar =
-          new Registrar(github, config.runner(), groupId, journal, redactor, time);
-      Result result;
+      List<PoolState> initial = new ArrayList<>();
       try {
-        result = runLoops(runtime, registrar, background);
+        for (Pool pool : config.pools()) {
+          initial.add(prepare(pool));
+        }
+      } catch (GitHubException
+          | RuntimeUnavailableException
+          | RunnerVersionException
+          | IOException
+          | RuntimeException e) {
+        initial.forEach(this::retire);
+        deleteLoopDirectories(baseDirectory, config.prefix());
+        throw e;
+      }
+      synchronized (lock) {
+        initial.forEach(p -> pools.put(p.pool.name(), p));
+      }
+      notifyPools();
+      try {
+        runLoops(initial);
       } finally {
-        registrar.removeUncertain();
+        List<PoolState> states;
+        synchronized (lock) {
+          states = List.copyOf(everyPoolState);
+        }
+        states.forEach(p -> p.registrar.removeUncertain());
         deleteDirectories();
+        states.forEach(this::retire);
       }
-      if (journal.isEmpty()) {
-        journal.delete();
-      } else {
-        LOG.warn(
-            "Some registrations could not be removed; {} lists them for the next start",
-            journal.file());
+      List<Ended> ended;
+      synchronized (lock) {
+        ended = new ArrayList<>(outcomes);
       }
-      return result;
+      ended.sort(Comparator.comparingInt(Ended::loop).thenComparingLong(Ended::nanoTime));
+      return new Result(ended);
     } finally {
+      synchronized (lock) {
+        finished = true;
+      }
       background.shutdown();
       background.awaitTermination(30, TimeUnit.SECONDS);
+      List<Client> ownClients;
+      List<MicroVmRuntime> ownRuntimes;
+      synchronized (lock) {
+        ownClients = List.copyOf(clients);
+        ownRuntimes = List.copyOf(runtimes.values());
+      }
       if (givenGitHub.isEmpty()) {
-        github.close();
+        ownClients.forEach(c -> c.client.close());
       }
       if (givenRuntime.isEmpty()) {
-        runtime.close();
+        ownRuntimes.forEach(MicroVmRuntime::close);
       }
     }
   }
 
-  private MicroVmRuntime createRuntime() throws RuntimeUnavailableException {
+  /**
+   * Changes the pools while the loops run: pools not named before start, pools no longer named stop
+   * the normal way ({@code .trm}, grace, clean-up), a pool whose loop count alone changed starts or
+   * stops loops, and a pool whose runners changed is replaced loop by loop (a loop stops, then its
+   * replacement starts and registers, then the next), so it never runs fewer than its count minus
+   * one. Idle loops are replaced before busy ones. Pools that stay as they were are not touched.
+   *
+   * <p>The new pools' runtimes, images, runner versions and runner groups are checked first; if one
+   * fails, nothing changes and the returned future fails with the reason. Reconfigurations run one
+   * after the other.
+   *
+   * @return completes once every change is done
+   * @throws InvalidSettingException if the pools are not a valid set (names twice, none)
+   * @throws IllegalStateException if the loops are not running (not yet started, or stopping)
+   */
+  public CompletableFuture<Void> reconfigure(List<Pool> newPools) {
+    List<Pool> wanted = List.copyOf(newPools);
+    OrchestratorConfig.checkPools(wanted, config.isolation());
+    if (!config.isolation()) {
+      throw new InvalidSettingException(
+          "no-isolation", "does not let pools change while the loops run");
+    }
+    synchronized (lock) {
+      if (!running || finished || stopping) {
+        throw new IllegalStateException(
+            stopping ? "the orchestrator is stopping" : "the orchestrator's loops are not running");
+      }
+      reconfigurations++;
+    }
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    Thread thread =
+        new Thread(
+            () -> {
+              try {
+                synchronized (reconfiguring) {
+                  apply(wanted);
+                }
+                done.complete(null);
+              } catch (Exception e) {
+                done.completeExceptionally(e);
+              } finally {
+                synchronized (lock) {
+                  reconfigurations--;
+                  lock.notifyAll();
+                }
+              }
+            },
+            "reconfigure");
+    thread.setDaemon(true);
+    thread.start();
+    return done;
+  }
+
+  private void apply(List<Pool> wanted) throws Exception {
+    Map<String, PoolState> current;
+    synchronized (lock) {
+      current = new LinkedHashMap<>(pools);
+    }
+    Map<String, PoolState> prepared = new LinkedHashMap<>();
+    try {
+      for (Pool pool : wanted) {
+        PoolState old = current.get(pool.name());
+        if (old == null || !old.pool.sameRunnersAs(pool)) {
+          runtimeFor(pool);
+          clientFor(pool.runner());
+          prepared.put(pool.name(), prepare(pool));
+        }
+      }
+    } catch (Exception e) {
+      prepared.values().forEach(this::retire);
+      LOG.error("The new pools were refused, nothing changed: {}", redactor.redact(e.getMessage()));
+      throw e;
+    }
+    List<Runnable> changes = new ArrayList<>();
+    Set<String> names = new HashSet<>();
+    synchronized (lock) {
+      if (stopping) {
+        prepared.values().forEach(this::retire);
+        return;
+      }
+      for (Pool pool : wanted) {
+        names.add(pool.name());
+        PoolState old = current.get(pool.name());
+        PoolState fresh = prepared.get(pool.name());
+        if (old == null) {
+          LOG.info("Pool {}: new, {} loop(s)", pool.name(), pool.loops());
+          pools.put(pool.name(), fresh);
+          changes.add(() -> grow(fresh, pool.loops()));
+        } else if (fresh == null) {
+          int before = old.pool.loops();
+          old.pool = pool;
+          if (pool.loops() != before) {
+            LOG.info("Pool {}: {} loop(s) instead of {}", pool.name(), pool.loops(), before);
+            changes.add(() -> resize(old, pool.loops()));
+          }
+        } else {
+          LOG.info("Pool {}: changed; replacing its loops one by one", pool.name());
+          pools.put(pool.name(), fresh);
+          changes.add(() -> replace(old, fresh));
+        }
+      }
+      for (PoolState old : current.values()) {
+        if (!names.contains(old.pool.name())) {
+          LOG.info("Pool {}: removed; stopping its {} loop(s)", old.pool.name(), old.loops.size());
+          pools.remove(old.pool.name());
+          changes.add(() -> shrinkTo(old, 0));
+        }
+      }
+      // Keep the configured order.
+      Map<String, PoolState> ordered = new LinkedHashMap<>();
+      for (Pool pool : wanted) {
+        ordered.put(pool.name(), pools.get(pool.name()));
+      }
+      pools.clear();
+      pools.putAll(ordered);
+    }
+    notifyPools();
+    List<Thread> threads = new ArrayList<>();
+    for (Runnable change : changes) {
+      Thread thread = new Thread(change, "reconfigure-pool");
+      thread.setDaemon(true);
+      thread.start();
+      threads.add(thread);
+    }
+    for (Thread thread : threads) {
+      thread.join();
+    }
+    // What the old pools' loops were was removed with them.
+    for (PoolState old : current.values()) {
+      boolean inUse;
+      synchronized (lock) {
+        inUse = pools.containsValue(old) || !old.loops.isEmpty();
+      }
+      if (!inUse) {
+        old.registrar.removeUncertain();
+        retire(old);
+      }
+    }
+  }
+
+  private void notifyPools() {
+    try {
+      poolListener.onPools(pools());
+    } catch (RuntimeException e) {
+      LOG.warn("Pool listener failed: {}", e.toString());
+    }
+  }
+
+  /** Starts {@code count} more loops of {@code pool}. */
+  private void grow(PoolState pool, int count) {
+    List<PoolState> plan = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      plan.add(pool);
+    }
+    try {
+      startLoops(plan, new ArrayDeque<>());
+    } catch (IOException | RuntimeException e) {
+      LOG.error("Pool {}: could not start its loops: {}", pool.pool.name(), e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void resize(PoolState pool, int count) {
+    int now;
+    synchronized (lock) {
+      now = pool.loops.size();
+    }
+    if (count > now) {
+      grow(pool, count - now);
+    } else {
+      shrinkTo(pool, count);
+    }
+  }
+
+  /**
+   * Stops loops of {@code pool}, idle ones first and then the highest numbers, until it has {@code
+   * count}.
+   */
+  private void shrinkTo(PoolState pool, int count) {
+    List<StartedLoop> surplus;
+    synchronized (lock) {
+      List<StartedLoop> loops = new ArrayList<>(pool.loops);
+      loops.sort(replacementOrder().reversed());
+      surplus = loops.subList(0, Math.max(0, loops.size() - count));
+      surplus = List.copyOf(surplus);
+    }
+    surplus.forEach(loop -> loop.loop.stop(skipGrace));
+    for (StartedLoop loop : surplus) {
+      retireLoop(loop, true);
+    }
+  }
+
+  /**
+   * Replaces the loops of {@code old} by loops of {@code fresh}, one at a time: stop one, wait for
+   * it to end, start its replacement under the same number and wait for its first registration (or
+   * the start timeout), then the next. A loop count that changed with it is applied first (surplus
+   * loops stop) or last (extra loops start).
+   */
+  private void replace(PoolState old, PoolState fresh) {
+    int count = fresh.pool.loops();
+    shrinkTo(old, count);
+    List<StartedLoop> loops;
+    synchronized (lock) {
+      loops = new ArrayList<>(old.loops);
+    }
+    loops.sort(replacementOrder());
+    try {
+      for (StartedLoop loop : loops) {
+        if (stopping) {
+          return;
+        }
+        loop.loop.stop(skipGrace);
+        retireLoop(loop, false);
+        if (stopping) {
+          synchronized (lock) {
+            numbers.remove(loop.number);
+          }
+          return;
+        }
+        StartedLoop replacement = startLoop(fresh, Optional.of(loop.number));
+        if (replacement != null) {
+          awaitStart(replacement);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.error("Pool {}: could not replace its loops: {}", fresh.pool.name(), e.getMessage());
+      return;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    }
+    int started;
+    synchronized (lock) {
+      started = fresh.loops.size();
+    }
+    if (count > started) {
+      grow(fresh, count - started);
+    }
+  }
+
+  /** Idle and starting loops before busy ones, then by number. */
+  private static Comparator<StartedLoop> replacementOrder() {
+    return Comparator.<StartedLoop>comparingInt(
+            l -> l.loop.state() == RunnerStatus.State.BUSY ? 1 : 0)
+        .thenComparingInt(l -> l.number);
+  }
+
+  /**
+   * Waits for a stopped loop to end and deletes its directory; its number is free again if {@code
+   * release}, else kept for its replacement.
+   */
+  private void retireLoop(StartedLoop loop, boolean release) {
+    try {
+      loop.thread.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    }
+    try {
+      loop.directory.deleteAfterVmsEnded();
+    } catch (IOException e) {
+      LOG.warn("Could not delete {}: {}", loop.directory.path(), e.getMessage());
+    }
+    if (release) {
+      synchronized (lock) {
+        numbers.remove(loop.number);
+      }
+    }
+  }
+
+  private MicroVmRuntime runtimeFor(Pool pool) throws RuntimeUnavailableException {
+    if (givenRuntime.isPresent()) {
+      return givenRuntime.get();
+    }
+    String name = pool.runtime().orElse(config.runtime());
+    synchronized (lock) {
+      MicroVmRuntime known = runtimes.get(name);
+      if (known != null) {
+        return known;
+      }
+    }
+    MicroVmRuntime runtime = createRuntime(name);
+    synchronized (lock) {
+      MicroVmRuntime raced = runtimes.putIfAbsent(name, runtime);
+      if (raced != null) {
+        runtime.close();
+        return raced;
+      }
+    }
+    return runtime;
+  }
+
+  /** The GitHub client of a runner configuration: one per GitHub, scope and credentials. */
+  private GitHubRunnerClient clientFor(RunnerConfig runner) {
+    if (givenGitHub.isPresent()) {
+      return givenGitHub.get();
+    }
+    synchronized (lock) {
+      for (Client client : clients) {
+        if (client.serves(runner)) {
+          return client.client;
+        }
+      }
+      GitHubRunnerClient client =
+          GitHubRunnerClient.builder(runner.target(), runner.scope(), runner.credentials())
+              .observer(githubObserver)
+              .build();
+      clients.add(new Client(runner, client));
+      return client;
+    }
+  }
+
+  private Optional<Client> clientEntry(GitHubRunnerClient github) {
+    synchronized (lock) {
+      return clients.stream().filter(c -> c.client == github).findFirst();
+    }
+  }
+
+  /**
+   * Everything a pool's loops share, checked: the image pulled, its actions/runner version compared
+   * with GitHub's, the runner group looked up, a journal of its own.
+   */
+  private PoolState prepare(Pool pool)
+      throws RuntimeUnavailableException, GitHubException, RunnerVersionException, IOException {
+    MicroVmRuntime runtime = runtimeFor(pool);
+    GitHubRunnerClient github = clientFor(pool.runner());
+    pullOnce(runtime, pool.runner());
+    checkRunnerVersion(runtime, github, pool.runner());
+    long groupId = github.runnerGroupId(pool.runner().group());
+    int generation;
+    synchronized (lock) {
+      generation =
+          (int) everyPoolState.stream().filter(p -> p.pool.name().equals(pool.name())).count();
+    }
+    InstanceJournal journal =
+        InstanceJournal.create(
+            config.stateDirectory(),
+            owner,
+            baseDirectory,
+            pool.name() + (generation == 0 ? "" : "-" + generation),
+            Optional.of(
+                new InstanceJournal.Where(
+                    pool.runner().target().apiBase().toString(),
+                    pool.runner().scope().kind().optionValue(),
+                    pool.runner().scope().principal())));
+    Registrar registrar = new Registrar(github, pool.runner(), groupId, journal, redactor, time);
+    String guestUser =
+        runtime.isolation() == Isolation.NONE
+            ? System.getProperty("user.name")
+            : pool.runner().user();
+    RunnerLoop.Shared shared =
+        new RunnerLoop.Shared(
+            runtime, registrar, config.prefix(), guestUser, background, time, redactor);
+    pool.runner().secret().ifPresent(secret -> redactor.add(secret.reveal()));
+    PoolState state = new PoolState(pool, github, registrar, journal, shared);
+    synchronized (lock) {
+      everyPoolState.add(state);
+    }
+    return state;
+  }
+
+  /** Deletes a pool's journal once it holds nothing; else keeps it for the next start. */
+  private void retire(PoolState state) {
+    try {
+      if (state.journal.isEmpty()) {
+        state.journal.delete();
+      } else {
+        LOG.warn(
+            "Some registrations could not be removed; {} lists them for the next start",
+            state.journal.file());
+      }
+    } catch (IOException e) {
+      LOG.warn("Could not delete {}: {}", state.journal.file(), e.getMessage());
+    }
+  }
+
+  private MicroVmRuntime createRuntime(String name) throws RuntimeUnavailableException {
     RuntimeOptions options =
         RuntimeOptions.builder(owner, config.stateDirectory().resolve("vm"))
             .environment(config.runtimeEnvironment())
@@ -224,9 +657,9 @@ public final class Orchestrator {
     MicroVmRuntime runtime;
     try {
       runtime =
-          config.runtime().equals(OrchestratorConfig.AUTO_RUNTIME)
+          name.equals(OrchestratorConfig.AUTO_RUNTIME)
               ? MicroVmRuntimes.detect(options)
-              : MicroVmRuntimes.create(config.runtime(), options);
+              : MicroVmRuntimes.create(name, options);
     } catch (VmException e) {
       throw new RuntimeUnavailableException(e.getMessage(), e);
     }
@@ -245,27 +678,51 @@ public final class Orchestrator {
     return runtime;
   }
 
-  /** Removes what dead instances of the same prefix on this host left: VMs, registrations. */
-  private void recoverFromCrash(MicroVmRuntime runtime, GitHubRunnerClient github)
-      throws IOException {
+  /**
+   * Removes what dead instances of the same prefix on this host left: VMs, registrations. A dead
+   * instance's journal names its GitHub and scope (journals of earlier versions do not: the first
+   * pool's are theirs); one whose scope no pool here serves is kept for an instance that does.
+   */
+  private void recoverFromCrash() throws IOException {
     boolean orphansGone = true;
-    try {
-      for (VmInfo orphan : runtime.listOrphans()) {
-        LOG.warn(
-            "Removing VM {} left by a dead instance (pid {})", orphan.name(), orphan.owner().pid());
-        runtime.delete(orphan.name());
+    List<MicroVmRuntime> all;
+    synchronized (lock) {
+      all = givenRuntime.isPresent() ? List.of(givenRuntime.get()) : List.copyOf(runtimes.values());
+    }
+    for (MicroVmRuntime runtime : all) {
+      try {
+        for (VmInfo orphan : runtime.listOrphans()) {
+          LOG.warn(
+              "Removing VM {} left by a dead instance (pid {})",
+              orphan.name(),
+              orphan.owner().pid());
+          runtime.delete(orphan.name());
+        }
+      } catch (VmException e) {
+        orphansGone = false;
+        LOG.warn("Could not list or remove orphaned VMs: {}", e.getMessage());
       }
-    } catch (VmException e) {
-      orphansGone = false;
-      LOG.warn("Could not list or remove orphaned VMs: {}", e.getMessage());
     }
     for (InstanceJournal.Abandoned abandoned :
         InstanceJournal.findAbandoned(config.stateDirectory(), config.prefix(), owner.host())) {
       InstanceJournal.State state = abandoned.state();
       boolean complete = true;
+      Optional<GitHubRunnerClient> github = clientOf(state);
+      if (github.isEmpty() && !state.registrations().isEmpty()) {
+        LOG.warn(
+            "{} lists registrations in {} {} at {}, which no pool here serves; keeping it",
+            abandoned.file(),
+            state.scope(),
+            state.principal(),
+            state.github());
+        complete = false;
+      }
       for (Map.Entry<String, Long> registration : state.registrations().entrySet()) {
+        if (github.isEmpty()) {
+          break;
+        }
         try {
-          Registrar.removeAbandoned(github, registration.getKey(), registration.getValue());
+          Registrar.removeAbandoned(github.get(), registration.getKey(), registration.getValue());
           LOG.warn(
               "Removed registration {} left by a dead instance (pid {})",
               registration.getKey(),
@@ -290,12 +747,41 @@ public final class Orchestrator {
     }
   }
 
-  private void pullOnce(MicroVmRuntime runtime) throws RuntimeUnavailableException {
+  /** The client of this configuration for a dead instance's journal. */
+  private Optional<GitHubRunnerClient> clientOf(InstanceJournal.State state) {
+    if (givenGitHub.isPresent()) {
+      return givenGitHub;
+    }
+    if (state.github() == null) {
+      return Optional.of(clientFor(config.runner()));
+    }
+    for (Pool pool : config.pools()) {
+      RunnerConfig runner = pool.runner();
+      if (runner.target().apiBase().toString().equals(state.github())
+          && runner.scope().kind().optionValue().equals(state.scope())
+          && runner.scope().principal().equals(state.principal())) {
+        return Optional.of(clientFor(runner));
+      }
+    }
+    return Optional.empty();
+  }
+
+  private void pullOnce(MicroVmRuntime runtime, RunnerConfig runner)
+      throws RuntimeUnavailableException {
+    String image = runner.vm().image();
+    synchronized (lock) {
+      if (!pulled.add(runtime.name() + " " + image + " " + runner.pull())) {
+        return;
+      }
+    }
     try {
-      runtime.pull(config.runner().vm().image(), config.runner().pull());
+      runtime.pull(image, runner.pull());
     } catch (VmException e) {
+      synchronized (lock) {
+        pulled.remove(runtime.name() + " " + image + " " + runner.pull());
+      }
       throw new RuntimeUnavailableException(
-          "cannot pull image " + config.runner().vm().image() + ": " + e.getMessage(), e);
+          "cannot pull image " + image + ": " + e.getMessage(), e);
     }
   }
 
@@ -303,14 +789,13 @@ public final class Orchestrator {
    * Warns when the image's actions/runner is older than what GitHub serves, and refuses to start
    * when GitHub no longer accepts it: every VM would boot only to be turned away.
    */
-  private void checkRunnerVersion(MicroVmRuntime runtime, GitHubRunnerClient github)
+  private void checkRunnerVersion(
+      MicroVmRuntime runtime, GitHubRunnerClient github, RunnerConfig runner)
       throws RunnerVersionException {
-    String image = config.runner().vm().image();
+    String image = runner.vm().image();
     Optional<String> version;
     try {
-      version =
-          RunnerVersionCheck.runnerVersion(
-              runtime, config.runner().vm(), CommandRunner.commonsExec());
+      version = RunnerVersionCheck.runnerVersion(runtime, runner.vm(), CommandRunner.commonsExec());
     } catch (VmException e) {
       LOG.warn("Could not read the actions/runner version of image {}: {}", image, e.getMessage());
       return;
@@ -340,50 +825,48 @@ public final class Orchestrator {
     return Files.createTempDirectory(config.prefix() + "-").toAbsolutePath();
   }
 
-  private Result runLoops(MicroVmRuntime runtime, Registrar registrar, ExecutorService background)
-      throws IOException, InterruptedException {
-    String guestUser =
-        runtime.isolation() == Isolation.NONE
-            ? System.getProperty("user.name")
-            : config.runner().user();
-    RunnerLoop.Shared shared =
-        new RunnerLoop.Shared(
-            runtime, registrar, config.prefix(), guestUser, background, time, redactor);
-    List<StartedLoop> all = new ArrayList<>();
-    config.runner().secret().ifPresent(secret -> redactor.add(secret.reveal()));
+  private void runLoops(List<PoolState> initial) throws IOException, InterruptedException {
+    List<PoolState> plan = new ArrayList<>();
+    for (PoolState pool : initial) {
+      for (int i = 0; i < pool.pool.loops(); i++) {
+        plan.add(pool);
+      }
+    }
+    synchronized (lock) {
+      running = true;
+    }
     try {
-      startLoops(shared, all);
+      startLoops(plan, new ArrayDeque<>());
     } catch (IOException | RuntimeException | InterruptedException e) {
       // The loops already running must end before their directories can go.
       stop(false);
-      for (StartedLoop loop : all) {
-        loop.awaitOutcome();
-      }
+      awaitLoops();
       throw e;
     }
-    List<Ended> outcomes = new ArrayList<>();
-    for (StartedLoop loop : all) {
-      outcomes.add(loop.awaitOutcome());
-    }
-    return new Result(outcomes);
+    awaitLoops();
   }
 
-  private void startLoops(RunnerLoop.Shared shared, List<StartedLoop> all)
+  /** Waits until every loop ended and no reconfiguration is under way. */
+  private void awaitLoops() throws InterruptedException {
+    synchronized (lock) {
+      while (!live.isEmpty() || reconfigurations > 0) {
+        lock.wait();
+      }
+      finished = true;
+    }
+  }
+
+  /**
+   * Starts one loop per entry of {@code plan}, in order: with isolation, while fewer than {@code
+   * parallel-start} loops are starting (not yet registered, within the start timeout); without,
+   * {@code sleep} apart.
+   */
+  private void startLoops(List<PoolState> plan, Deque<StartedLoop> starting)
       throws IOException, InterruptedException {
-    Deque<StartedLoop> starting = new ArrayDeque<>();
-    for (int i = 0; i < config.loops() && !stopping; i++) {
-      int number = config.firstLoop() + i;
+    for (int i = 0; i < plan.size() && !stopping; i++) {
       if (config.isolation()) {
         while (starting.size() >= config.parallelStart() && !stopping) {
-          StartedLoop oldest = starting.poll();
-          Duration left =
-              Duration.ofNanos(Math.max(0, oldest.startDeadlineNanos - time.nanoTime()));
-          if (!time.await(oldest.firstRegistration, left)) {
-            LOG.warn(
-                "Loop {} has not registered a runner within {} s; starting the next loop anyway",
-                oldest.loop.loop(),
-                config.startTimeout().toSeconds());
-          }
+          awaitStart(starting.poll());
         }
       } else if (i > 0) {
         time.await(stopSignal, config.isolationOffDelay());
@@ -391,59 +874,150 @@ public final class Orchestrator {
       if (stopping) {
         break;
       }
-      Path directory =
-          config.isolation()
-              ? baseDirectory.resolve(String.format("%s-%03d", config.prefix(), number))
-              : baseDirectory.resolve(config.prefix() + "-shared");
-      HostLoopDirectory loopDirectory = HostLoopDirectory.create(directory, number);
-      // A secret of the configuration serves every loop; a generated one only this loop.
-      Optional<LoopSecret> generated =
-          config.runner().secret().isPresent()
-              ? Optional.empty()
-              : Optional.of(LoopSecret.generate());
-      LoopSecret secret = generated.orElseGet(() -> config.runner().secret().orElseThrow());
-      redactor.add(secret.reveal());
-      CountDownLatch firstRegistration = new CountDownLatch(1);
-      LoopListener loopListener =
-          event -> {
-            if (event instanceof Ended ended) {
-              if (ended.reason() == EndReason.GITHUB_REFUSED && !stopping) {
-                // Every loop uses the same credentials: end the others now rather than when
-                // their current jobs end, and start no further loop.
-                LOG.error("GitHub refused loop {}; stopping every loop", event.loop());
-                stop(false);
-              }
-              generated.ifPresent(s -> redactor.forget(s.reveal()));
-            }
-            if (event instanceof Registered || event instanceof Ended) {
-              firstRegistration.countDown();
-            }
-            listener.onEvent(event);
-          };
-      RunnerLoop loop =
-          new RunnerLoop(number, config.runner(), loopDirectory, secret, loopListener, shared);
-      StartedLoop startedLoop =
-          new StartedLoop(
-              loop,
-              loopDirectory,
-              firstRegistration,
-              time.nanoTime() + config.startTimeout().toNanos());
-      synchronized (lock) {
-        if (stopping) {
-          break;
-        }
-        started.add(startedLoop);
-        startedLoop.thread.start();
+      StartedLoop started = startLoop(plan.get(i), Optional.empty());
+      if (started == null) {
+        continue;
       }
-      starting.add(startedLoop);
-      all.add(startedLoop);
+      starting.add(started);
     }
+  }
+
+  /** Waits for a loop's first registration, for what is left of its start timeout. */
+  private void awaitStart(StartedLoop loop) throws InterruptedException {
+    Duration left = Duration.ofNanos(Math.max(0, loop.startDeadlineNanos - time.nanoTime()));
+    if (!time.await(loop.firstRegistration, left)) {
+      LOG.warn(
+          "Loop {} has not registered a runner within {} s; starting the next loop anyway",
+          loop.number,
+          config.startTimeout().toSeconds());
+    }
+  }
+
+  /**
+   * Starts one loop of {@code pool}, numbered {@code number} or the lowest free number; null when
+   * the orchestrator is stopping or GitHub refused the pool's credentials.
+   */
+  private StartedLoop startLoop(PoolState pool, Optional<Integer> number) throws IOException {
+    if (pool.refused()) {
+      number.ifPresent(
+          n -> {
+            synchronized (lock) {
+              numbers.remove(n);
+            }
+          });
+      return null;
+    }
+    int loopNumber;
+    synchronized (lock) {
+      if (number.isPresent()) {
+        loopNumber = number.get();
+      } else {
+        loopNumber = config.firstLoop();
+        if (config.isolation()) {
+          while (numbers.contains(loopNumber)) {
+            loopNumber++;
+          }
+        } else {
+          loopNumber = config.firstLoop() + numbers.size();
+        }
+      }
+      numbers.add(loopNumber);
+    }
+    Path directoryPath =
+        config.isolation()
+            ? baseDirectory.resolve(String.format("%s-%03d", config.prefix(), loopNumber))
+            : baseDirectory.resolve(config.prefix() + "-shared");
+    HostLoopDirectory loopDirectory;
+    try {
+      loopDirectory = HostLoopDirectory.create(directoryPath, loopNumber);
+    } catch (IOException | RuntimeException e) {
+      synchronized (lock) {
+        numbers.remove(loopNumber);
+      }
+      throw e;
+    }
+    RunnerConfig runner = pool.pool.runner();
+    String poolName = pool.pool.name();
+    // A secret of the configuration serves every loop; a generated one only this loop.
+    Optional<LoopSecret> generated =
+        runner.secret().isPresent() ? Optional.empty() : Optional.of(LoopSecret.generate());
+    LoopSecret secret = generated.orElseGet(() -> runner.secret().orElseThrow());
+    redactor.add(secret.reveal());
+    CountDownLatch firstRegistration = new CountDownLatch(1);
+    LoopListener loopListener =
+        event -> {
+          if (event instanceof Ended ended) {
+            if (ended.reason() == EndReason.GITHUB_REFUSED && !stopping) {
+              refused(pool, event.loop());
+            }
+            generated.ifPresent(s -> redactor.forget(s.reveal()));
+          }
+          if (event instanceof Registered || event instanceof Ended) {
+            firstRegistration.countDown();
+          }
+          listener.onEvent(event);
+          poolListener.onEvent(poolName, event);
+        };
+    RunnerLoop loop =
+        new RunnerLoop(
+            loopNumber, poolName, runner, loopDirectory, secret, loopListener, pool.shared);
+    StartedLoop startedLoop =
+        new StartedLoop(
+            loop,
+            pool,
+            loopNumber,
+            loopDirectory,
+            firstRegistration,
+            time.nanoTime() + config.startTimeout().toNanos());
+    synchronized (lock) {
+      if (stopping) {
+        return null;
+      }
+      live.add(startedLoop);
+      pool.loops.add(startedLoop);
+      startedLoop.thread.start();
+    }
+    return startedLoop;
+  }
+
+  /**
+   * GitHub refused a loop of {@code pool}: every loop using the same GitHub client (the same
+   * credentials and scope) ends now rather than when its current job ends, and none of them starts
+   * again. When that is every pool, the orchestrator stops.
+   */
+  private void refused(PoolState pool, int loop) {
+    Optional<Client> client = clientEntry(pool.github);
+    List<StartedLoop> affected = new ArrayList<>();
+    boolean everyPool;
+    synchronized (lock) {
+      client.ifPresent(c -> c.refused = true);
+      pool.refused = true;
+      everyPool = true;
+      for (PoolState other : pools.values()) {
+        if (other.github == pool.github) {
+          other.refused = true;
+          affected.addAll(other.loops);
+        } else {
+          everyPool = false;
+        }
+      }
+    }
+    if (everyPool || givenGitHub.isPresent()) {
+      LOG.error("GitHub refused loop {}; stopping every loop", loop);
+      stop(false);
+      return;
+    }
+    LOG.error(
+        "GitHub refused loop {} of pool {}; stopping every loop with the same credentials and scope",
+        loop,
+        pool.pool.name());
+    affected.forEach(l -> l.loop.stop(false));
   }
 
   private void deleteDirectories() {
     List<StartedLoop> loops;
     synchronized (lock) {
-      loops = List.copyOf(started);
+      loops = List.copyOf(everyLoop);
     }
     for (StartedLoop loop : loops) {
       try {
@@ -454,6 +1028,20 @@ public final class Orchestrator {
     }
     if (baseDirectory != null) {
       deleteLoopDirectories(baseDirectory, config.prefix());
+    }
+  }
+
+  private final List<StartedLoop> everyLoop = new ArrayList<>();
+
+  /** A loop thread ended: its outcome counts, and the loop no longer runs. */
+  private void ended(StartedLoop loop) {
+    synchronized (lock) {
+      if (loop.outcome != null) {
+        outcomes.add(loop.outcome);
+      }
+      live.remove(loop);
+      loop.pool.loops.remove(loop);
+      lock.notifyAll();
     }
   }
 
@@ -524,8 +1112,61 @@ public final class Orchestrator {
     };
   }
 
-  private static final class StartedLoop {
+  /** One GitHub client and the runner configurations it serves. */
+  private static final class Client {
+    final RunnerConfig first;
+    final GitHubRunnerClient client;
+    boolean refused;
+
+    Client(RunnerConfig first, GitHubRunnerClient client) {
+      this.first = first;
+      this.client = client;
+    }
+
+    /** Same GitHub, same scope, same credentials. */
+    boolean serves(RunnerConfig runner) {
+      return first.target().equals(runner.target())
+          && first.scope().equals(runner.scope())
+          && sameCredentials(first.credentials(), runner.credentials());
+    }
+
+    private static boolean sameCredentials(Credentials a, Credentials b) {
+      return a.equals(b);
+    }
+  }
+
+  /** What the loops of one pool share, and which of them run. */
+  private static final class PoolState {
+    volatile Pool pool;
+    final GitHubRunnerClient github;
+    final Registrar registrar;
+    final InstanceJournal journal;
+    final RunnerLoop.Shared shared;
+    final List<StartedLoop> loops = new ArrayList<>();
+    volatile boolean refused;
+
+    PoolState(
+        Pool pool,
+        GitHubRunnerClient github,
+        Registrar registrar,
+        InstanceJournal journal,
+        RunnerLoop.Shared shared) {
+      this.pool = pool;
+      this.github = github;
+      this.registrar = registrar;
+      this.journal = journal;
+      this.shared = shared;
+    }
+
+    boolean refused() {
+      return refused;
+    }
+  }
+
+  private final class StartedLoop {
     final RunnerLoop loop;
+    final PoolState pool;
+    final int number;
     final HostLoopDirectory directory;
     final CountDownLatch firstRegistration;
     final long startDeadlineNanos;
@@ -534,19 +1175,31 @@ public final class Orchestrator {
 
     StartedLoop(
         RunnerLoop loop,
+        PoolState pool,
+        int number,
         HostLoopDirectory directory,
         CountDownLatch firstRegistration,
         long startDeadlineNanos) {
       this.loop = loop;
+      this.pool = pool;
+      this.number = number;
       this.directory = directory;
       this.firstRegistration = firstRegistration;
       this.startDeadlineNanos = startDeadlineNanos;
-      this.thread = new Thread(() -> outcome = loop.run(), "loop-" + loop.loop());
-    }
-
-    Ended awaitOutcome() throws InterruptedException {
-      thread.join();
-      return outcome;
+      this.thread =
+          new Thread(
+              () -> {
+                try {
+                  outcome = loop.run();
+                } finally {
+                  org.slf4j.MDC.clear();
+                  ended(this);
+                }
+              },
+              "loop-" + number);
+      synchronized (lock) {
+        everyLoop.add(this);
+      }
     }
   }
 
@@ -554,8 +1207,10 @@ public final class Orchestrator {
   public static final class Builder {
     private final OrchestratorConfig config;
     private LoopListener listener = LoopListener.none();
+    private PoolListener poolListener = PoolListener.none();
     private MicroVmRuntime runtime;
     private GitHubRunnerClient github;
+    private GitHubCallObserver githubObserver = GitHubCallObserver.none();
     private Redactor redactor = new Redactor();
     private LoopTime time = LoopTime.SYSTEM;
 
@@ -568,15 +1223,27 @@ public final class Orchestrator {
       return this;
     }
 
-    /** Uses this runtime instead of creating one from the configuration; it is not closed. */
+    /** Receives every event with its loop's pool, and the pools as they change. */
+    public Builder poolListener(PoolListener poolListener) {
+      this.poolListener = Objects.requireNonNull(poolListener, "poolListener");
+      return this;
+    }
+
+    /** Uses this runtime for every pool instead of creating them; it is not closed. */
     public Builder runtime(MicroVmRuntime runtime) {
       this.runtime = runtime;
       return this;
     }
 
-    /** Uses this client instead of creating one from the configuration; it is not closed. */
+    /** Uses this client for every pool instead of creating them; it is not closed. */
     public Builder github(GitHubRunnerClient github) {
       this.github = github;
+      return this;
+    }
+
+    /** Told about every exchange of the GitHub clients the orchestrator makes (metrics). */
+    public Builder githubObserver(GitHubCallObserver observer) {
+      this.githubObserver = Objects.requireNonNull(observer, "observer");
       return this;
     }
 

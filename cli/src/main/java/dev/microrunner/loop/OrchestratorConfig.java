@@ -2,16 +2,18 @@ package dev.microrunner.loop;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * How the orchestrator runs its loops. Invalid values raise an {@link InvalidSettingException}
  * naming the setting.
  *
- * @param loops how many runner loops
  * @param firstLoop the number of the first loop (loops are numbered from it)
  * @param prefix the VM name prefix; also what crash recovery matches on
  * @param isolation one directory per loop (default); without it all loops share one directory and
@@ -25,10 +27,10 @@ import java.util.Optional;
  *     CONTAINERS_CONF})
  * @param baseDirectory where the loop directories go; absent means a fresh temporary directory
  * @param stateDirectory where the per-instance state files for crash recovery go
- * @param runner what each loop's runners look like
+ * @param pools the pools of loops, each with its own runner configuration and loop count; the
+ *     command line without a configuration file has one, {@value Pool#DEFAULT_NAME}
  */
 public record OrchestratorConfig(
-    int loops,
     int firstLoop,
     String prefix,
     boolean isolation,
@@ -39,14 +41,11 @@ public record OrchestratorConfig(
     Map<String, String> runtimeEnvironment,
     Optional<Path> baseDirectory,
     Path stateDirectory,
-    RunnerConfig runner) {
+    List<Pool> pools) {
 
   public static final String AUTO_RUNTIME = "auto";
 
   public OrchestratorConfig {
-    if (loops < 1) {
-      throw new InvalidSettingException("loops", "must be at least 1, not " + loops);
-    }
     if (firstLoop < 1) {
       throw new InvalidSettingException("loop", "must be at least 1, not " + firstLoop);
     }
@@ -75,11 +74,53 @@ public record OrchestratorConfig(
     runtimeEnvironment = Map.copyOf(runtimeEnvironment);
     Objects.requireNonNull(baseDirectory, "baseDirectory");
     Objects.requireNonNull(stateDirectory, "stateDirectory");
-    Objects.requireNonNull(runner, "runner");
+    pools = List.copyOf(pools);
+    checkPools(pools, isolation);
   }
 
+  /**
+   * Checks a set of pools: at least one, names unique, and only one pool without isolation (its
+   * loops share one directory).
+   */
+  static void checkPools(List<Pool> pools, boolean isolation) {
+    if (pools.isEmpty()) {
+      throw new InvalidSettingException("pools", "must name at least one pool");
+    }
+    Set<String> names = new HashSet<>();
+    for (Pool pool : pools) {
+      if (!names.add(pool.name())) {
+        throw new InvalidSettingException("pools", "name pool '" + pool.name() + "' twice");
+      }
+    }
+    if (!isolation && pools.size() > 1) {
+      throw new InvalidSettingException(
+          "no-isolation", "works with one pool only, not " + pools.size());
+    }
+  }
+
+  /**
+   * One pool, {@value Pool#DEFAULT_NAME}, of {@code runner}'s loops; set their number with {@link
+   * Builder#loops}.
+   */
   public static Builder builder(RunnerConfig runner) {
-    return new Builder(runner);
+    return new Builder(Objects.requireNonNull(runner, "runner"));
+  }
+
+  /** Several pools. */
+  public static Builder builder(List<Pool> pools) {
+    Builder builder = new Builder(null);
+    builder.pools = List.copyOf(pools);
+    return builder;
+  }
+
+  /** How many loops in all pools. */
+  public int loops() {
+    return pools.stream().mapToInt(Pool::loops).sum();
+  }
+
+  /** The first pool's runner configuration: the only one without a configuration file. */
+  public RunnerConfig runner() {
+    return pools.get(0).runner();
   }
 
   /**
@@ -101,6 +142,7 @@ public record OrchestratorConfig(
   /** Builds an {@link OrchestratorConfig}; defaults are those of the command line. */
   public static final class Builder {
     private final RunnerConfig runner;
+    private List<Pool> pools;
     private int loops = 1;
     private int firstLoop = 1;
     private String prefix = "GH-runner";
@@ -117,8 +159,15 @@ public record OrchestratorConfig(
       this.runner = runner;
     }
 
+    /** The number of loops of the one pool of {@link #builder(RunnerConfig)}. */
     public Builder loops(int loops) {
       this.loops = loops;
+      return this;
+    }
+
+    /** Replaces the pools. */
+    public Builder pools(List<Pool> pools) {
+      this.pools = List.copyOf(pools);
       return this;
     }
 
@@ -173,8 +222,8 @@ public record OrchestratorConfig(
     }
 
     public OrchestratorConfig build() {
+      List<Pool> all = pools != null ? pools : List.of(Pool.of(Pool.DEFAULT_NAME, loops, runner));
       return new OrchestratorConfig(
-          loops,
           firstLoop,
           prefix,
           isolation,
@@ -185,7 +234,7 @@ public record OrchestratorConfig(
           runtimeEnvironment,
           baseDirectory,
           stateDirectory,
-          runner);
+          all);
     }
   }
 }

@@ -39,6 +39,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * One runner loop: creates one runner at a time, each in a fresh VM, until its repeat count, its
@@ -93,6 +94,8 @@ public final class RunnerLoop {
   private final LoopTime time;
   private final Redactor redactor;
   private final Shared shared;
+  private final String pool;
+  private volatile RunnerStatus.State state = RunnerStatus.State.STARTING;
   private final CountDownLatch stopSignal = new CountDownLatch(1);
   private final List<CompletableFuture<Void>> removals = new ArrayList<>();
   private final List<Runnable> pendingRemovals = new ArrayList<>();
@@ -113,7 +116,19 @@ public final class RunnerLoop {
       LoopSecret secret,
       LoopListener listener,
       Shared shared) {
+    this(loop, Pool.DEFAULT_NAME, config, directory, secret, listener, shared);
+  }
+
+  RunnerLoop(
+      int loop,
+      String pool,
+      RunnerConfig config,
+      HostLoopDirectory directory,
+      LoopSecret secret,
+      LoopListener listener,
+      Shared shared) {
     this.loop = loop;
+    this.pool = pool;
     this.config = config;
     this.directory = directory;
     this.secret = secret;
@@ -128,6 +143,25 @@ public final class RunnerLoop {
 
   public int loop() {
     return loop;
+  }
+
+  /** The state of the loop's current runner, as last reported (STARTING before the first). */
+  RunnerStatus.State state() {
+    return state;
+  }
+
+  /**
+   * Puts the loop's pool, number and (when given) runner id into SLF4J's MDC of this thread, for
+   * log backends that write them as fields ({@code pool}, {@code loop}, {@code runner}).
+   */
+  private void mdc(Optional<RunnerId> runner) {
+    MDC.put("pool", pool);
+    MDC.put("loop", String.valueOf(loop));
+    if (runner.isPresent()) {
+      MDC.put("runner", runner.get().toString());
+    } else {
+      MDC.remove("runner");
+    }
   }
 
   /**
@@ -145,6 +179,7 @@ public final class RunnerLoop {
 
   /** Runs the loop on the calling thread until it ends, and says how it ended. Never throws. */
   public Ended run() {
+    mdc(Optional.empty());
     emit(new Started(loop, time.now(), time.nanoTime()));
     // The lifetime counts from here.
     config.lifetime().ifPresent(l -> deadlineNanos = time.nanoTime() + l.toNanos());
@@ -457,6 +492,15 @@ public final class RunnerLoop {
 
     /** Runs the VM, preparing the next runners' registrations meanwhile. */
     void run() throws IOException, InterruptedException {
+      mdc(Optional.of(id));
+      try {
+        runVm();
+      } finally {
+        mdc(Optional.empty());
+      }
+    }
+
+    private void runVm() throws IOException, InterruptedException {
       VmHandle handle;
       try {
         directory.writeEnv(id, registration.environment());
@@ -574,6 +618,7 @@ public final class RunnerLoop {
 
     private void emitState(RunnerStatus.State newState, Optional<RunnerStatus.Job> job) {
       state = newState;
+      RunnerLoop.this.state = newState;
       emit(new RunnerStateChanged(loop, id, newState, job, time.now(), time.nanoTime()));
     }
 
@@ -679,6 +724,8 @@ public final class RunnerLoop {
     }
 
     private void relay(String line) {
+      // The runtime's reader thread: give it the loop's fields too.
+      mdc(Optional.of(id));
       CONSOLE.info("[{}] {}", id, redactor.redact(printable(line)));
     }
   }

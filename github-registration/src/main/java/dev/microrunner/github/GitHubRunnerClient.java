@@ -74,7 +74,12 @@ public final class GitHubRunnerClient implements AutoCloseable {
     }
     this.http =
         new GitHubHttp(
-            client, builder.clock, builder.sleeper, builder.retryPolicy, builder.requestTimeout);
+            client,
+            builder.clock,
+            builder.sleeper,
+            builder.retryPolicy,
+            builder.requestTimeout,
+            builder.observer);
     boolean app = credentials instanceof GitHubAppCredentials;
     this.failures = new FailureMessages(scope, target, app);
     if (credentials instanceof PersonalAccessToken pat) {
@@ -412,6 +417,7 @@ public final class GitHubRunnerClient implements AutoCloseable {
     private Duration connectTimeout = Duration.ofSeconds(10);
     private Duration requestTimeout = Duration.ofSeconds(30);
     private HttpClient httpClient;
+    private GitHubCallObserver observer = GitHubCallObserver.none();
 
     private Builder(GitHubTarget target, RunnerScope scope, Credentials credentials) {
       this.target = target;
@@ -431,6 +437,12 @@ public final class GitHubRunnerClient implements AutoCloseable {
 
     public Builder retryPolicy(RetryPolicy retryPolicy) {
       this.retryPolicy = Objects.requireNonNull(retryPolicy);
+      return this;
+    }
+
+    /** Tells {@code observer} about every exchange with GitHub (metrics); never a secret. */
+    public Builder observer(GitHubCallObserver observer) {
+      this.observer = Objects.requireNonNull(observer);
       return this;
     }
 

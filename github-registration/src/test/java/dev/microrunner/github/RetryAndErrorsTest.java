@@ -72,6 +72,51 @@ class RetryAndErrorsTest {
   }
 
   @Test
+  void theObserverSeesEveryExchangeWithItsKindStatusAttemptAndRateLimitButNoSecret()
+      throws Exception {
+    List<GitHubCallObserver.Call> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
+    expectToken(reply(502, Map.of(), "{}"));
+    expectToken(reply(201, Map.of("x-ratelimit-remaining", "4321"), OK));
+    GitHubRunnerClient client =
+        GitHubRunnerClient.builder(
+                github.target(),
+                RunnerScope.of("repo", "octo/hello"),
+                Credentials.pat(Secret.of(TOKEN)))
+            .clock(clock)
+            .sleeper(sleeper)
+            .observer(calls::add)
+            .build();
+
+    client.createRegistrationToken();
+
+    assertEquals(2, calls.size(), "" + calls);
+    assertEquals("registration-token", calls.get(0).endpoint());
+    assertEquals(502, calls.get(0).status());
+    assertFalse(calls.get(0).retry());
+    assertEquals(201, calls.get(1).status());
+    assertTrue(calls.get(1).retry());
+    assertEquals(java.util.OptionalLong.of(4321), calls.get(1).rateLimitRemaining());
+    assertFalse(calls.toString().contains(TOKEN));
+    github.assertAllMet();
+  }
+
+  @Test
+  void endpointKindsAreAFixedSetThatNeverHoldsAnId() {
+    assertEquals(
+        "jitconfig",
+        GitHubCallObserver.endpointOf("POST", "/orgs/o/actions/runners/generate-jitconfig"));
+    assertEquals(
+        "delete-runner", GitHubCallObserver.endpointOf("DELETE", "/repos/o/r/actions/runners/42"));
+    assertEquals("runners", GitHubCallObserver.endpointOf("GET", "/repos/o/r/actions/runners/42"));
+    assertEquals(
+        "runner-groups", GitHubCallObserver.endpointOf("GET", "/orgs/o/actions/runner-groups"));
+    assertEquals(
+        "installation-token",
+        GitHubCallObserver.endpointOf("POST", "/app/installations/7/access_tokens"));
+    assertEquals("other", GitHubCallObserver.endpointOf("GET", "/zen"));
+  }
+
+  @Test
   void secondaryLimitWithRetryAfterSeconds() throws Exception {
     expectToken(reply(403, Map.of("retry-after", "7"), SECONDARY));
     expectToken(reply(201, Map.of(), OK));

@@ -35,7 +35,15 @@ public final class InstanceJournal {
   /** The id of a registration that is known by its name only (asked for, or token mode). */
   public static final long UNKNOWN_ID = -1;
 
-  /** The file's content. */
+  /**
+   * The file's content.
+   *
+   * @param github the API base of the GitHub the registrations are at; null in files of earlier
+   *     versions, which had one GitHub only
+   * @param scope the registrations' scope ({@code repo}, {@code org}, {@code enterprise}); null as
+   *     {@code github}
+   * @param principal the scope's repository, organisation or enterprise; null as {@code github}
+   */
   public record State(
       String prefix,
       String host,
@@ -43,7 +51,10 @@ public final class InstanceJournal {
       long pid,
       long processStartMillis,
       String baseDirectory,
-      Map<String, Long> registrations) {
+      Map<String, Long> registrations,
+      String github,
+      String scope,
+      String principal) {
 
     public VmOwner owner() {
       return new VmOwner(prefix, host, instanceId, pid, processStartMillis);
@@ -56,23 +67,36 @@ public final class InstanceJournal {
   private final Path file;
   private final VmOwner owner;
   private final Path baseDirectory;
+  private final Optional<Where> where;
   private final Map<String, Long> registrations = new LinkedHashMap<>();
 
-  private InstanceJournal(Path file, VmOwner owner, Path baseDirectory) {
+  /** Where a journal's registrations are: the GitHub API base, the scope and its principal. */
+  public record Where(String github, String scope, String principal) {}
+
+  private InstanceJournal(Path file, VmOwner owner, Path baseDirectory, Optional<Where> where) {
     this.file = file;
     this.owner = owner;
     this.baseDirectory = baseDirectory;
+    this.where = where;
   }
 
   /** Creates the state directory (0700) if needed and writes an empty journal for {@code owner}. */
   public static InstanceJournal create(Path stateDirectory, VmOwner owner, Path baseDirectory)
       throws IOException {
+    return create(stateDirectory, owner, baseDirectory, "", Optional.empty());
+  }
+
+  /**
+   * As {@link #create(Path, VmOwner, Path)}, for one of several journals of an instance: {@code
+   * part} tells them apart in the file name, {@code where} says which GitHub scope they are of.
+   */
+  public static InstanceJournal create(
+      Path stateDirectory, VmOwner owner, Path baseDirectory, String part, Optional<Where> where)
+      throws IOException {
     createPrivateDirectories(stateDirectory);
+    String name = owner.prefix() + "-" + owner.instanceId() + (part.isEmpty() ? "" : "-" + part);
     InstanceJournal journal =
-        new InstanceJournal(
-            stateDirectory.resolve(owner.prefix() + "-" + owner.instanceId() + SUFFIX),
-            owner,
-            baseDirectory);
+        new InstanceJournal(stateDirectory.resolve(name + SUFFIX), owner, baseDirectory, where);
     journal.write();
     return journal;
   }
@@ -141,7 +165,10 @@ public final class InstanceJournal {
             owner.pid(),
             owner.processStartMillis(),
             baseDirectory.toString(),
-            new LinkedHashMap<>(registrations));
+            new LinkedHashMap<>(registrations),
+            where.map(Where::github).orElse(null),
+            where.map(Where::scope).orElse(null),
+            where.map(Where::principal).orElse(null));
     Path temp = file.resolveSibling(file.getFileName() + ".tmp");
     Files.write(temp, JSON.writeValueAsBytes(state));
     try {

@@ -3,6 +3,7 @@ package dev.microrunner.github.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.MissingNode;
+import dev.microrunner.github.GitHubCallObserver;
 import dev.microrunner.github.GitHubException;
 import dev.microrunner.github.GitHubRateLimitException;
 import dev.microrunner.github.GitHubUnavailableException;
@@ -22,6 +23,7 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
@@ -61,6 +63,7 @@ public final class GitHubHttp {
   private final Sleeper sleeper;
   private final RetryPolicy policy;
   private final Duration requestTimeout;
+  private final GitHubCallObserver observer;
 
   public GitHubHttp(
       HttpClient client,
@@ -68,11 +71,22 @@ public final class GitHubHttp {
       Sleeper sleeper,
       RetryPolicy policy,
       Duration requestTimeout) {
+    this(client, clock, sleeper, policy, requestTimeout, GitHubCallObserver.none());
+  }
+
+  public GitHubHttp(
+      HttpClient client,
+      Clock clock,
+      Sleeper sleeper,
+      RetryPolicy policy,
+      Duration requestTimeout,
+      GitHubCallObserver observer) {
     this.client = client;
     this.clock = clock;
     this.sleeper = sleeper;
     this.policy = policy;
     this.requestTimeout = requestTimeout;
+    this.observer = observer;
   }
 
   public Clock clock() {
@@ -92,15 +106,18 @@ public final class GitHubHttp {
       FailureExplainer explainer)
       throws GitHubException {
     String what = method + " " + uri.getRawPath();
+    String endpoint = GitHubCallObserver.endpointOf(method, uri.getRawPath());
     int secondaryLimits = 0;
     for (int attempt = 1; ; attempt++) {
       HttpResponse<String> response;
       Secret token;
+      long began = System.nanoTime();
       try {
         token = bearer.bearer();
         response =
             client.send(request(method, uri, body, token), HttpResponse.BodyHandlers.ofString());
       } catch (IOException e) {
+        observe(endpoint, method, 0, attempt, OptionalLong.empty(), began);
         String reason =
             e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
         if (attempt >= policy.maxAttempts()) {
@@ -131,6 +148,18 @@ public final class GitHubHttp {
       }
       int status = response.statusCode();
       LOG.debug("{} -> {}", what, status);
+      observe(
+          endpoint,
+          method,
+          status,
+          attempt,
+          response
+              .headers()
+              .firstValue("x-ratelimit-remaining")
+              .flatMap(GitHubHttp::parseLong)
+              .map(OptionalLong::of)
+              .orElse(OptionalLong.empty()),
+          began);
       JsonNode json = parse(response.body());
       if (status / 100 == 2 || passThrough.contains(status)) {
         return new Response(status, response.headers(), json);
@@ -197,6 +226,27 @@ public final class GitHubHttp {
         bearer.rejected(token);
       }
       throw explainer.explain(method, uri.getRawPath(), status, message);
+    }
+  }
+
+  private void observe(
+      String endpoint,
+      String method,
+      int status,
+      int attempt,
+      OptionalLong rateLimitRemaining,
+      long beganNanos) {
+    try {
+      observer.onCall(
+          new GitHubCallObserver.Call(
+              endpoint,
+              method,
+              status,
+              attempt,
+              rateLimitRemaining,
+              Duration.ofNanos(System.nanoTime() - beganNanos)));
+    } catch (RuntimeException e) {
+      LOG.debug("GitHub call observer failed: {}", e.toString());
     }
   }
 
