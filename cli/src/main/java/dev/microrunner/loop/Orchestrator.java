@@ -73,6 +73,9 @@ public final class Orchestrator {
 
   private static final int BACKGROUND_THREADS = 32;
 
+  /** How often demand-driven pools are sized when no demand change wakes the orchestrator. */
+  static final Duration SCALE_PERIOD = Duration.ofMillis(500);
+
   /**
    * How the loops ended.
    *
@@ -108,11 +111,14 @@ public final class Orchestrator {
   private final Optional<MicroVmRuntime> givenRuntime;
   private final Optional<GitHubRunnerClient> givenGitHub;
   private final GitHubCallObserver githubObserver;
+  private final Demand demand;
+  private final HostCapacity host;
   private final Redactor redactor;
   private final LoopTime time;
   private final VmOwner owner;
   private final Object lock = new Object();
   private final Object reconfiguring = new Object();
+  private final Object scaleSignal = new Object();
   private final CountDownLatch stopSignal = new CountDownLatch(1);
 
   // Guarded by lock.
@@ -140,6 +146,8 @@ public final class Orchestrator {
     this.givenRuntime = Optional.ofNullable(builder.runtime);
     this.givenGitHub = Optional.ofNullable(builder.github);
     this.githubObserver = builder.githubObserver;
+    this.demand = builder.demand;
+    this.host = builder.host;
     this.redactor = builder.redactor;
     this.time = builder.time;
     this.owner = VmOwner.forThisProcess(config.prefix());
@@ -178,8 +186,12 @@ public final class Orchestrator {
       }
       stopping = true;
       loops = List.copyOf(live);
+      lock.notifyAll();
     }
     stopSignal.countDown();
+    synchronized (scaleSignal) {
+      scaleSignal.notifyAll();
+    }
     LOG.info(
         skipGrace
             ? "Stopping {} loop(s) now, without waiting for the grace period"
@@ -213,6 +225,7 @@ public final class Orchestrator {
         runtimeFor(pool);
         clientFor(pool.runner());
       }
+      checkCapacity(config.pools());
       recoverFromCrash();
       baseDirectory = createBaseDirectory();
       List<PoolState> initial = new ArrayList<>();
@@ -331,6 +344,7 @@ public final class Orchestrator {
     }
     Map<String, PoolState> prepared = new LinkedHashMap<>();
     try {
+      checkCapacity(wanted);
       for (Pool pool : wanted) {
         PoolState old = current.get(pool.name());
         if (old == null || !old.pool.sameRunnersAs(pool)) {
@@ -362,7 +376,8 @@ public final class Orchestrator {
         } else if (fresh == null) {
           int before = old.pool.loops();
           old.pool = pool;
-          if (pool.loops() != before) {
+          // A demand-driven pool is sized by the scaler, from its new settings.
+          if (pool.scaling().isEmpty() && pool.loops() != before) {
             LOG.info("Pool {}: {} loop(s) instead of {}", pool.name(), pool.loops(), before);
             changes.add(() -> resize(old, pool.loops()));
           }
@@ -471,7 +486,15 @@ public final class Orchestrator {
    * loops stop) or last (extra loops start).
    */
   private void replace(PoolState old, PoolState fresh) {
-    int count = fresh.pool.loops();
+    int count;
+    if (fresh.pool.scaling().isPresent()) {
+      // As many as now, within the new bounds; the scaler sizes it from there.
+      synchronized (lock) {
+        count = Math.min(fresh.pool.scaling().get().max(), old.loops.size());
+      }
+    } else {
+      count = fresh.pool.loops();
+    }
     shrinkTo(old, count);
     List<StartedLoop> loops;
     synchronized (lock) {
@@ -539,6 +562,47 @@ public final class Orchestrator {
       synchronized (lock) {
         numbers.remove(loop.number);
       }
+    }
+  }
+
+  /**
+   * With a demand-driven pool, checks that every pool at its largest (fixed pools' loops, the
+   * others' {@code max}) fits the host's memory and CPUs. VMs of the process runtime reserve
+   * neither. Fixed pools alone are not checked: their size is the operator's explicit choice, and
+   * vCPUs of fixed pools have always been allowed to share CPUs.
+   */
+  private void checkCapacity(List<Pool> pools) throws RuntimeUnavailableException {
+    if (pools.stream().allMatch(p -> p.scaling().isEmpty())) {
+      return;
+    }
+    long memory = 0;
+    long cpus = 0;
+    for (Pool pool : pools) {
+      if (runtimeFor(pool).isolation() == Isolation.NONE) {
+        continue;
+      }
+      memory += (long) pool.maxVms() * pool.runner().vm().memoryMib();
+      cpus += (long) pool.maxVms() * pool.runner().vm().cpus();
+    }
+    HostCapacity capacity = host != null ? host : HostCapacity.ofThisHost();
+    if (memory > capacity.memoryMib()) {
+      throw new InvalidSettingException(
+          "max",
+          "is more than this host holds: the pools' VMs at their largest (loops or max × memory)"
+              + " need "
+              + memory
+              + " MiB, the host has "
+              + capacity.memoryMib()
+              + " MiB");
+    }
+    if (cpus > capacity.cpus()) {
+      throw new InvalidSettingException(
+          "max",
+          "is more than this host holds: the pools' VMs at their largest (loops or max × cpus)"
+              + " need "
+              + cpus
+              + " CPUs, the host has "
+              + capacity.cpus());
     }
   }
 
@@ -835,6 +899,9 @@ public final class Orchestrator {
     synchronized (lock) {
       running = true;
     }
+    Thread scaler = new Thread(this::scaleUntilStopped, "scale-pools");
+    scaler.setDaemon(true);
+    scaler.start();
     try {
       startLoops(plan, new ArrayDeque<>());
     } catch (IOException | RuntimeException | InterruptedException e) {
@@ -846,10 +913,15 @@ public final class Orchestrator {
     awaitLoops();
   }
 
-  /** Waits until every loop ended and no reconfiguration is under way. */
+  /**
+   * Waits until every loop ended and no reconfiguration is under way; while a pool follows demand,
+   * until the orchestrator is stopped (such a pool may have no loop for a while).
+   */
   private void awaitLoops() throws InterruptedException {
     synchronized (lock) {
-      while (!live.isEmpty() || reconfigurations > 0) {
+      while (!live.isEmpty()
+          || reconfigurations > 0
+          || (!stopping && pools.values().stream().anyMatch(p -> p.pool.scaling().isPresent()))) {
         lock.wait();
       }
       finished = true;
@@ -969,6 +1041,7 @@ public final class Orchestrator {
             loopDirectory,
             firstRegistration,
             time.nanoTime() + config.startTimeout().toNanos());
+    loop.whileWanted(() -> stillWanted(startedLoop));
     synchronized (lock) {
       if (stopping) {
         return null;
@@ -1035,13 +1108,152 @@ public final class Orchestrator {
 
   /** A loop thread ended: its outcome counts, and the loop no longer runs. */
   private void ended(StartedLoop loop) {
+    boolean scaledDown;
     synchronized (lock) {
       if (loop.outcome != null) {
         outcomes.add(loop.outcome);
       }
       live.remove(loop);
       loop.pool.loops.remove(loop);
+      scaledDown = loop.scaledDown;
       lock.notifyAll();
+    }
+    if (scaledDown) {
+      // Its VMs have ended (the loop returned): its directory and number can go now, so that a
+      // pool that grows and shrinks all day does not collect them.
+      background.execute(
+          () -> {
+            try {
+              loop.directory.deleteAfterVmsEnded();
+            } catch (IOException e) {
+              LOG.warn("Could not delete {}: {}", loop.directory.path(), e.getMessage());
+            }
+            synchronized (lock) {
+              numbers.remove(loop.number);
+              everyLoop.remove(loop);
+            }
+          });
+    }
+  }
+
+  /**
+   * Sizes the demand-driven pools until the orchestrator stops: each round starts loops while a
+   * pool is below its target (its busy runners, its queued jobs and {@code min-idle}, at most
+   * {@code max} VMs, no more loops starting at once than {@code parallel-start}) and stops runners
+   * that waited beyond the idle timeout while it is above. Demand changes wake it early.
+   */
+  private void scaleUntilStopped() {
+    demand.changed(
+        () -> {
+          synchronized (scaleSignal) {
+            scaleSignal.notifyAll();
+          }
+        });
+    while (!stopping) {
+      try {
+        scaleOnce();
+      } catch (IOException | RuntimeException e) {
+        LOG.error("Scaling the pools failed: {}", redactor.redact(String.valueOf(e.getMessage())));
+      }
+      synchronized (scaleSignal) {
+        try {
+          scaleSignal.wait(SCALE_PERIOD.toMillis());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+    }
+  }
+
+  private void scaleOnce() throws IOException {
+    Map<PoolState, Integer> starts = new LinkedHashMap<>();
+    List<StartedLoop> stops = new ArrayList<>();
+    synchronized (lock) {
+      if (stopping || reconfigurations > 0) {
+        return;
+      }
+      long now = time.nanoTime();
+      int starting =
+          (int)
+              live.stream()
+                  .filter(l -> l.firstRegistration.getCount() > 0 && now < l.startDeadlineNanos)
+                  .count();
+      for (PoolState pool : pools.values()) {
+        Optional<Scaling> scaling = pool.pool.scaling();
+        if (scaling.isEmpty() || pool.refused()) {
+          continue;
+        }
+        List<StartedLoop> active = pool.loops.stream().filter(l -> !l.scaledDown).toList();
+        int target = target(pool, active);
+        if (active.size() < target) {
+          int room = Math.min(target - active.size(), scaling.get().max() - pool.loops.size());
+          int allowed = Math.min(room, Math.max(0, config.parallelStart() - starting));
+          if (allowed > 0) {
+            starts.put(pool, allowed);
+            starting += allowed;
+          }
+        } else if (active.size() > target) {
+          long timeout = scaling.get().idleTimeout().toNanos();
+          active.stream()
+              .filter(l -> l.loop.state() == RunnerStatus.State.IDLE)
+              .filter(l -> now - l.loop.idleSinceNanos() >= timeout)
+              .sorted(Comparator.comparingLong(l -> l.loop.idleSinceNanos()))
+              .limit(active.size() - target)
+              .forEach(
+                  l -> {
+                    l.scaledDown = true;
+                    stops.add(l);
+                  });
+        }
+      }
+    }
+    for (StartedLoop loop : stops) {
+      LOG.info(
+          "Pool {}: loop {} idle beyond its idle timeout; stopping it",
+          loop.pool.pool.name(),
+          loop.number);
+      loop.loop.stop(false);
+    }
+    for (Map.Entry<PoolState, Integer> start : starts.entrySet()) {
+      LOG.info(
+          "Pool {}: {} more loop(s) for its queued jobs",
+          start.getKey().pool.name(),
+          start.getValue());
+      for (int i = 0; i < start.getValue() && !stopping; i++) {
+        startLoop(start.getKey(), Optional.empty());
+      }
+    }
+  }
+
+  /** How many loops a demand-driven pool wants now. Called under lock. */
+  private int target(PoolState pool, List<StartedLoop> active) {
+    int busy = (int) active.stream().filter(l -> l.loop.state() == RunnerStatus.State.BUSY).count();
+    int queued;
+    try {
+      queued = Math.max(0, demand.queuedFor(pool.pool));
+    } catch (RuntimeException e) {
+      LOG.warn("Demand of pool {} unknown: {}", pool.pool.name(), e.toString());
+      queued = 0;
+    }
+    return pool.pool.scaling().orElseThrow().target(busy, queued);
+  }
+
+  /**
+   * Whether a loop whose runner just finished a job should start another: always for fixed pools;
+   * for a demand-driven pool, only while the pool is not above its target.
+   */
+  private boolean stillWanted(StartedLoop loop) {
+    synchronized (lock) {
+      if (stopping || loop.pool.pool.scaling().isEmpty()) {
+        return true;
+      }
+      List<StartedLoop> active = loop.pool.loops.stream().filter(l -> !l.scaledDown).toList();
+      if (active.size() > target(loop.pool, active)) {
+        loop.scaledDown = true;
+        return false;
+      }
+      return true;
     }
   }
 
@@ -1172,6 +1384,8 @@ public final class Orchestrator {
     final long startDeadlineNanos;
     final Thread thread;
     volatile Ended outcome;
+    // Set (under lock) when its demand-driven pool no longer needs it: it ends, and is forgotten.
+    boolean scaledDown;
 
     StartedLoop(
         RunnerLoop loop,
@@ -1211,6 +1425,8 @@ public final class Orchestrator {
     private MicroVmRuntime runtime;
     private GitHubRunnerClient github;
     private GitHubCallObserver githubObserver = GitHubCallObserver.none();
+    private Demand demand = Demand.none();
+    private HostCapacity host;
     private Redactor redactor = new Redactor();
     private LoopTime time = LoopTime.SYSTEM;
 
@@ -1251,6 +1467,18 @@ public final class Orchestrator {
      * Masks the loops' secrets with this redactor, which the caller may share with its own log
      * output; by default the orchestrator has one of its own.
      */
+    /** Where demand-driven pools learn how many queued jobs their runners could take. */
+    public Builder demand(Demand demand) {
+      this.demand = Objects.requireNonNull(demand, "demand");
+      return this;
+    }
+
+    /** The host demand-driven pools are checked against; this machine unless given. */
+    public Builder hostCapacity(HostCapacity capacity) {
+      this.host = Objects.requireNonNull(capacity, "capacity");
+      return this;
+    }
+
     public Builder redactor(Redactor redactor) {
       this.redactor = Objects.requireNonNull(redactor, "redactor");
       return this;

@@ -13,11 +13,19 @@ import java.util.regex.Pattern;
  * @param name the pool's name: 1 to 63 lower-case letters, digits and '-', starting with a letter
  *     or digit; the {@code pool} label of its metrics and the first column of {@code microrunner
  *     status}
- * @param loops how many loops the pool keeps running
+ * @param loops how many loops the pool keeps running; for a demand-driven pool, how many it starts
+ *     with (its {@code minIdle})
  * @param runtime the runtime of its VMs; empty: the orchestrator's
  * @param runner what each of its loops' runners look like
+ * @param scaling empty for a fixed pool of {@code loops} loops; else how the pool follows the
+ *     demand of queued jobs ({@link Orchestrator.Builder#demand})
  */
-public record Pool(String name, int loops, Optional<String> runtime, RunnerConfig runner) {
+public record Pool(
+    String name,
+    int loops,
+    Optional<String> runtime,
+    RunnerConfig runner,
+    Optional<Scaling> scaling) {
 
   /** The name of the only pool of an orchestrator configured without pools (the command line). */
   public static final String DEFAULT_NAME = "default";
@@ -32,7 +40,12 @@ public record Pool(String name, int loops, Optional<String> runtime, RunnerConfi
               + name
               + "'");
     }
-    if (loops < 1) {
+    Objects.requireNonNull(scaling, "scaling");
+    if (scaling.isPresent() && loops != scaling.get().minIdle()) {
+      throw new IllegalArgumentException(
+          "a demand-driven pool starts with min-idle loops, not " + loops);
+    }
+    if (scaling.isEmpty() && loops < 1) {
       throw new InvalidSettingException("loops", "must be at least 1, not " + loops);
     }
     Objects.requireNonNull(runtime, "runtime");
@@ -42,14 +55,32 @@ public record Pool(String name, int loops, Optional<String> runtime, RunnerConfi
     Objects.requireNonNull(runner, "runner");
   }
 
-  /** A pool on the orchestrator's runtime. */
+  /** A fixed pool of {@code loops} loops. */
+  public Pool(String name, int loops, Optional<String> runtime, RunnerConfig runner) {
+    this(name, loops, runtime, runner, Optional.empty());
+  }
+
+  /** A fixed pool on the orchestrator's runtime. */
   public static Pool of(String name, int loops, RunnerConfig runner) {
     return new Pool(name, loops, Optional.empty(), runner);
   }
 
-  /** This pool with another loop count. */
+  /** A demand-driven pool: {@code scaling.minIdle()} loops at first. */
+  public static Pool scaled(
+      String name, Scaling scaling, Optional<String> runtime, RunnerConfig runner) {
+    return new Pool(name, scaling.minIdle(), runtime, runner, Optional.of(scaling));
+  }
+
+  /** This pool with another loop count (a fixed pool). */
   public Pool withLoops(int count) {
     return new Pool(name, count, runtime, runner);
+  }
+
+  /**
+   * The most VMs this pool runs at once: its loop count, or its {@code max} when it follows demand.
+   */
+  public int maxVms() {
+    return scaling.map(Scaling::max).orElse(loops);
   }
 
   /**

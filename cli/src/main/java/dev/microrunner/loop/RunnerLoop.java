@@ -37,6 +37,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -96,6 +97,7 @@ public final class RunnerLoop {
   private final Shared shared;
   private final String pool;
   private volatile RunnerStatus.State state = RunnerStatus.State.STARTING;
+  private volatile long idleSinceNanos;
   private final CountDownLatch stopSignal = new CountDownLatch(1);
   private final List<CompletableFuture<Void>> removals = new ArrayList<>();
   private final List<Runnable> pendingRemovals = new ArrayList<>();
@@ -108,6 +110,7 @@ public final class RunnerLoop {
   private long deadlineNanos = Long.MAX_VALUE;
   private int servedRunners;
   private int failuresInARow;
+  private volatile BooleanSupplier wanted = () -> true;
 
   RunnerLoop(
       int loop,
@@ -145,9 +148,23 @@ public final class RunnerLoop {
     return loop;
   }
 
+  /**
+   * Asks {@code stillWanted} each time a runner of this loop finished a job: when it says no, the
+   * loop ends ({@link EndReason#STOPPED}) instead of starting another VM, so that a demand-driven
+   * pool shrinks as its jobs end rather than after an idle timeout.
+   */
+  void whileWanted(BooleanSupplier stillWanted) {
+    this.wanted = stillWanted;
+  }
+
   /** The state of the loop's current runner, as last reported (STARTING before the first). */
   RunnerStatus.State state() {
     return state;
+  }
+
+  /** When the current runner became idle ({@link LoopTime#nanoTime}); meaningless unless idle. */
+  long idleSinceNanos() {
+    return idleSinceNanos;
   }
 
   /**
@@ -253,6 +270,10 @@ public final class RunnerLoop {
       if (iteration.served) {
         servedRunners++;
         failuresInARow = 0;
+        if (endReason().isEmpty() && !wanted.getAsBoolean()) {
+          LOG.info("Loop {}: its pool needs no more runners; ending", loop);
+          return EndReason.STOPPED;
+        }
       } else if (iteration.failure != null && !stopRequested && !lifetimeExpired()) {
         backOff(iteration.failure);
       }
@@ -618,6 +639,9 @@ public final class RunnerLoop {
 
     private void emitState(RunnerStatus.State newState, Optional<RunnerStatus.Job> job) {
       state = newState;
+      if (newState == RunnerStatus.State.IDLE && RunnerLoop.this.state != newState) {
+        idleSinceNanos = time.nanoTime();
+      }
       RunnerLoop.this.state = newState;
       emit(new RunnerStateChanged(loop, id, newState, job, time.now(), time.nanoTime()));
     }
