@@ -12,10 +12,12 @@ import dev.microrunner.loop.InvalidSettingException;
 import dev.microrunner.loop.Pool;
 import dev.microrunner.loop.Redactor;
 import dev.microrunner.loop.RunnerConfig;
+import dev.microrunner.loop.Scaling;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -52,7 +54,13 @@ final class FleetFile {
           "start-timeout", Type.INTEGER,
           "base-dir", Type.STRING,
           "state-dir", Type.STRING,
-          "metrics", Type.STRING);
+          "metrics", Type.STRING,
+          "webhook", Type.STRING,
+          "webhook-secret-file", Type.STRING);
+
+  /** A pool's own keys besides the runner options: its name and its size. */
+  private static final Set<String> POOL_KEYS =
+      Set.of("name", "loops", "min-idle", "max", "idle-timeout");
 
   /** Runner options that never come from the file, and why. */
   private static final Map<String, String> REFUSED_RUNNER_KEYS =
@@ -200,7 +208,7 @@ final class FleetFile {
     for (int i = 0; i < poolNodes.size(); i++) {
       String path = "pools[" + i + "]";
       Map<String, Node> pool = requireMap(poolNodes.get(i), path);
-      checkRunnerKeys(pool, path, runnerOptions, Set.of("name", "loops"));
+      checkRunnerKeys(pool, path, runnerOptions, POOL_KEYS);
       Pool made = pool(poolNodes.get(i), pool, defaults, path);
       String earlier = names.putIfAbsent(made.name(), path);
       if (earlier != null) {
@@ -225,6 +233,7 @@ final class FleetFile {
       checkType(loopsNode, path + ".loops", Type.INTEGER);
       loops = ((Long) loopsNode.value()).intValue();
     }
+    Optional<Scaling> scaling = scaling(node, own, path);
     // A pool's own credentials replace the defaults' as a whole; other keys one by one.
     boolean ownCredentials = own.keySet().stream().anyMatch(CREDENTIAL_KEYS::contains);
     Map<String, Node> merged = new LinkedHashMap<>();
@@ -245,7 +254,7 @@ final class FleetFile {
     arguments.addAll(commandLineRunnerOptions);
     for (Map.Entry<String, Node> entry : own.entrySet()) {
       String key = entry.getKey();
-      if (key.equals("name") || key.equals("loops")) {
+      if (POOL_KEYS.contains(key)) {
         continue;
       }
       merged.put(key, entry.getValue());
@@ -271,9 +280,54 @@ final class FleetFile {
           commandLine.getParseResult().hasMatchedOption("--runtime")
               ? Optional.of(runner.runtime)
               : Optional.empty();
-      return new Pool(name, loops, runtime, config);
+      return scaling.isPresent()
+          ? Pool.scaled(name, scaling.get(), runtime, config)
+          : new Pool(name, loops, runtime, config);
     } catch (InvalidSettingException e) {
       throw located(merged, origin, path, e.setting(), e.problem(), node);
+    }
+  }
+
+  /**
+   * A demand-driven pool's {@code min-idle}, {@code max} and {@code idle-timeout} (seconds); empty
+   * for a fixed pool, which has {@code loops} instead.
+   */
+  private Optional<Scaling> scaling(Node node, Map<String, Node> own, String path) {
+    Node minIdle = own.get("min-idle");
+    Node max = own.get("max");
+    Node idleTimeout = own.get("idle-timeout");
+    if (minIdle == null && max == null && idleTimeout == null) {
+      return Optional.empty();
+    }
+    if (own.containsKey("loops")) {
+      throw error(
+          own.get("loops"),
+          path + ".loops",
+          "cannot be given with min-idle, max or idle-timeout: a pool is fixed (loops) or follows"
+              + " demand (min-idle and max), not both");
+    }
+    if (max == null) {
+      throw error(node, path + ".max", "is missing: a pool that follows demand needs max");
+    }
+    Map<String, Node> given = new LinkedHashMap<>();
+    for (String key : List.of("min-idle", "max", "idle-timeout")) {
+      Node value = own.get(key);
+      if (value != null) {
+        checkType(value, path + "." + key, Type.INTEGER);
+        given.put(key, value);
+      }
+    }
+    try {
+      return Optional.of(
+          new Scaling(
+              minIdle == null ? 0 : ((Long) minIdle.value()).intValue(),
+              ((Long) max.value()).intValue(),
+              idleTimeout == null
+                  ? Scaling.DEFAULT_IDLE_TIMEOUT
+                  : Duration.ofSeconds((Long) idleTimeout.value())));
+    } catch (InvalidSettingException e) {
+      Node at = given.getOrDefault(e.setting(), node);
+      throw error(at, path + "." + e.setting(), e.problem());
     }
   }
 
@@ -420,7 +474,7 @@ final class FleetFile {
       }
       OptionSpec option = options.get(key);
       if (option == null) {
-        if (path.equals("defaults") && (key.equals("name") || key.equals("loops"))) {
+        if (path.equals("defaults") && POOL_KEYS.contains(key)) {
           throw keyError(node, keyPath, "belongs to each pool, not to defaults");
         }
         throw keyError(

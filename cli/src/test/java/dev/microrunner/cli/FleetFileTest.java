@@ -9,9 +9,11 @@ import dev.microrunner.github.PersonalAccessToken;
 import dev.microrunner.github.RunnerScope;
 import dev.microrunner.loop.Pool;
 import dev.microrunner.loop.Redactor;
+import dev.microrunner.loop.Scaling;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -197,6 +199,48 @@ class FleetFileTest {
 
     ConfigFileException start = error("orchestrator:\n  parallel-start: 0\npools: []\n");
     assertEquals("orchestrator.parallel-start", start.path());
+  }
+
+  @Test
+  void aPoolWithMinIdleAndMaxFollowsDemandAndItsMistakesArePlaced() throws Exception {
+    String scaled = pool("").replace("loops: 2", "min-idle: 1\n    max: 6\n    idle-timeout: 90");
+    Pool pool = read(scaled).pools().get(0);
+    assertEquals(Optional.of(new Scaling(1, 6, Duration.ofSeconds(90))), pool.scaling(), "" + pool);
+    assertEquals(1, pool.loops(), "starts with min-idle loops");
+    assertEquals(6, pool.maxVms());
+
+    Pool defaulted = read(pool("").replace("loops: 2", "max: 3")).pools().get(0);
+    assertEquals(Optional.of(new Scaling(0, 3, Scaling.DEFAULT_IDLE_TIMEOUT)), defaulted.scaling());
+
+    ConfigFileException both = error(pool("max: 4"));
+    assertEquals("pools[0].loops", both.path());
+    assertTrue(both.problem().contains("not both"), both.problem());
+
+    ConfigFileException belowMinIdle =
+        error(pool("").replace("loops: 2", "min-idle: 5\n    max: 2"));
+    assertEquals("pools[0].max", belowMinIdle.path());
+    assertEquals(7, belowMinIdle.line());
+    assertTrue(belowMinIdle.problem().contains("at least min-idle (5)"), belowMinIdle.problem());
+
+    ConfigFileException noMax = error(pool("").replace("loops: 2", "min-idle: 1"));
+    assertEquals("pools[0].max", noMax.path());
+
+    ConfigFileException timeout =
+        error(pool("").replace("loops: 2", "max: 2\n    idle-timeout: soon"));
+    assertEquals("pools[0].idle-timeout", timeout.path());
+
+    ConfigFileException inDefaults =
+        error(
+            """
+            defaults:
+              principal: octo/hello
+              token-file: %s
+              max: 3
+            pools:
+              - name: a
+            """
+                .formatted(tokenFile));
+    assertEquals("defaults.max", inDefaults.path());
   }
 
   @Test
