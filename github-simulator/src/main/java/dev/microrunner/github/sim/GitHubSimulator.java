@@ -23,8 +23,8 @@ public final class GitHubSimulator implements AutoCloseable {
   private final SimServer server;
 
   private GitHubSimulator(SimulatorOptions options) throws IOException {
-    this.store = new SimStore(options.clock(), options.tokenLifetime());
     this.rest = new RestApiState(SimRunnerRelease.history(options.clock().instant()));
+    this.store = new SimStore(options.clock(), options.tokenLifetime(), rest);
     this.server = SimServer.start(options, store, rest);
   }
 
@@ -86,6 +86,10 @@ public final class GitHubSimulator implements AutoCloseable {
     return store.addGroup(name);
   }
 
+  /**
+   * Queues {@code job} as the one job of a new workflow run of its repository; a repository that
+   * was not declared is an IllegalArgumentException.
+   */
   public void enqueueJob(SimJob job) {
     store.enqueue(job);
   }

@@ -50,8 +50,18 @@ final class ControlRoutes {
     }
     ObjectNode reply = JSON.createObjectNode();
     ArrayNode ids = reply.putArray("jobs");
-    for (SimStore.JobRecord record : store.enqueue(jobs)) {
-      ids.addObject().put("id", record.id).put("name", record.job.name());
+    List<SimStore.JobRecord> queued;
+    try {
+      queued = store.enqueue(jobs);
+    } catch (IllegalArgumentException e) {
+      throw new HttpError(422, e.getMessage());
+    }
+    for (SimStore.JobRecord record : queued) {
+      ids.addObject()
+          .put("id", record.id)
+          .put("name", record.job.name())
+          .put("run_id", record.runId)
+          .put("repository", record.repository.fullName());
     }
     return Reply.of(201, reply);
   }
