@@ -480,7 +480,7 @@ final class RestApiRoutes {
             && (status == null
                 || status.equals(WorkflowJson.status(job))
                 || status.equals(WorkflowJson.conclusion(job)))) {
-          items.add(WorkflowJson.run(job, apiUrl));
+          items.add(WorkflowJson.run(job, apiUrl, rest.exists("/orgs/" + job.repository.owner())));
         }
       }
     }

@@ -128,6 +128,16 @@ public final class SimStore {
     }
   }
 
+  /**
+   * Told of every change of a job's status, under the store's monitor, so that what it reads of the
+   * job is that change's state: keep it short.
+   */
+  @FunctionalInterface
+  public interface JobListener {
+    /** {@code action}: {@code queued}, {@code in_progress} or {@code completed}. */
+    void jobChanged(JobRecord job, String action);
+  }
+
   /** Where jobs belong when nothing is declared: {@code microrunner sim}'s default repository. */
   static final RestApiState.Repository DEFAULT_REPOSITORY =
       new RestApiState.Repository("demo/hello", 500_000L);
@@ -135,6 +145,7 @@ public final class SimStore {
   final Clock clock;
   final Duration tokenLifetime;
   private final RestApiState rest;
+  private JobListener jobListener = (job, action) -> {};
   final Set<String> acceptedTokens = ConcurrentHashMap.newKeySet();
   final Map<String, Instant> installationTokens = new HashMap<>();
   final Map<String, App> apps = new HashMap<>();
@@ -155,6 +166,11 @@ public final class SimStore {
     this.clock = clock;
     this.tokenLifetime = tokenLifetime;
     this.rest = rest;
+  }
+
+  /** Tells {@code listener} of every job's changes from now on (see {@link JobListener}). */
+  public synchronized void setJobListener(JobListener listener) {
+    this.jobListener = listener;
   }
 
   Instant now() {
@@ -266,6 +282,7 @@ public final class SimStore {
           new JobRecord(nextJobId++, newJobs.get(i), now(), repositories.get(i), nextRunId++);
       jobs.add(record);
       added.add(record);
+      jobListener.jobChanged(record, "queued");
     }
     notifyAll();
     return added;
@@ -315,6 +332,7 @@ public final class SimStore {
           job.runnerName = runner.name;
           job.runnerGroupId = runner.groupId;
           runner.jobId = job.id;
+          jobListener.jobChanged(job, "in_progress");
           return Optional.of(job);
         }
       }
@@ -356,6 +374,7 @@ public final class SimStore {
     if (job.finishedAt == null) {
       job.finishedAt = now();
       job.result = result;
+      jobListener.jobChanged(job, "completed");
     }
   }
 
