@@ -378,6 +378,32 @@ class WebhooksTest {
   }
 
   @Test
+  void twoHundredQueuedJobsArriveAndAreCountedExactly() throws Exception {
+    JobDemand demand = new JobDemand();
+    try (WebhookReceiver receiver =
+        WebhookReceiver.start(
+            new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+            Secret.of(SECRET),
+            demand::apply,
+            WebhookReceiver.Options.defaults())) {
+      sim.addWebhook(
+          new SimWebhook(
+              URI.create("http://127.0.0.1:" + receiver.address().getPort() + "/webhook"), SECRET));
+      List<SimJob> jobs = new java.util.ArrayList<>();
+      for (int i = 0; i < 200; i++) {
+        jobs.add(new SimJob("job-" + i, List.of("self-hosted", "krun"), Duration.ZERO));
+      }
+      jobs.forEach(sim::enqueueJob);
+      await().atMost(Duration.ofSeconds(4)).until(() -> receiver.counters().accepted() == 200);
+      assertEquals(200, demand.queuedFor(KRUN_RUNNER));
+      assertEquals(0, receiver.counters().refused());
+      assertTrue(
+          sim.webhookDeliveries().stream()
+              .allMatch(d -> d.status() == SimWebhookDelivery.Status.DELIVERED));
+    }
+  }
+
+  @Test
   void aFailedDeliveryIsNotRetriedUnlessAsked() throws Exception {
     captureStatus.set(500);
     sim.addWebhook(new SimWebhook(captureUrl(), SECRET));

@@ -89,7 +89,8 @@ class WorkflowRunsTest {
 
   @Test
   void aTakenJobIsInProgressWithItsRunnerThenCompletedWithItsConclusion() throws Exception {
-    sim.enqueueJob(new SimJob("build", List.of("self-hosted", "krun"), Duration.ofMillis(300)));
+    // Long enough to look at it while it runs, on a loaded machine too.
+    sim.enqueueJob(new SimJob("build", List.of("self-hosted", "krun"), Duration.ofMillis(1500)));
     GitHubRunnerClient hello = client("repo", "octo/hello");
     long run = hello.listWorkflowRuns("queued").get(0).id();
 
