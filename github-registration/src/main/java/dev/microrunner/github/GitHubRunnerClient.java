@@ -188,6 +188,79 @@ public final class GitHubRunnerClient implements AutoCloseable {
         .findFirst();
   }
 
+  /** The statuses {@link #listWorkflowRuns} can filter by, as GitHub's REST API documents them. */
+  public static final Set<String> WORKFLOW_RUN_STATUSES =
+      Set.of(
+          "completed",
+          "action_required",
+          "cancelled",
+          "failure",
+          "neutral",
+          "skipped",
+          "stale",
+          "success",
+          "timed_out",
+          "in_progress",
+          "queued",
+          "requested",
+          "waiting",
+          "pending");
+
+  /**
+   * The repository's workflow runs with {@code status} ({@code queued}, {@code in_progress}, …, see
+   * {@link #WORKFLOW_RUN_STATUSES}), every page: {@code GET
+   * /repos/{owner}/{repo}/actions/runs?status=S}. GitHub returns at most 1,000 runs for a filtered
+   * list. Needs the repository permission "Actions: read".
+   *
+   * @throws UnsupportedOperationException for an organization or enterprise scope: GitHub lists
+   *     workflow runs per repository only
+   */
+  public List<WorkflowRun> listWorkflowRuns(String status) throws GitHubException {
+    requireRepository("workflow runs");
+    if (!WORKFLOW_RUN_STATUSES.contains(status)) {
+      throw new IllegalArgumentException(
+          "workflow run status '" + status + "' is not one of " + WORKFLOW_RUN_STATUSES);
+    }
+    return pages(
+        api("/actions/runs?status=" + status + "&per_page=" + PAGE_SIZE),
+        body -> body.path("workflow_runs"),
+        failures.actionsRead(),
+        Json::workflowRun);
+  }
+
+  /**
+   * The jobs of the latest attempt of workflow run {@code runId}, every page: {@code GET
+   * /repos/{owner}/{repo}/actions/runs/{run_id}/jobs}. A queued job's {@link WorkflowJob#labels()}
+   * are its {@code runs-on}. Needs the repository permission "Actions: read".
+   *
+   * @throws UnsupportedOperationException for an organization or enterprise scope (see {@link
+   *     #listWorkflowRuns})
+   */
+  public List<WorkflowJob> listWorkflowRunJobs(long runId) throws GitHubException {
+    requireRepository("workflow jobs");
+    return pages(
+        api("/actions/runs/" + runId + "/jobs?per_page=" + PAGE_SIZE),
+        body -> body.path("jobs"),
+        failures.actionsRead(),
+        Json::workflowJob);
+  }
+
+  /**
+   * GitHub's primary rate limit as its latest answer to this client showed it; empty before the
+   * first answer that carried the {@code x-ratelimit-*} headers. With GitHub App credentials it may
+   * show the App's own window for a moment, after an installation token was fetched.
+   */
+  public Optional<RateLimitStatus> rateLimit() {
+    return http.lastRateLimit();
+  }
+
+  private void requireRepository(String what) {
+    if (scope.kind() != RunnerScope.Kind.REPO) {
+      throw new UnsupportedOperationException(
+          "GitHub lists " + what + " per repository only; " + scope + " is not a repository scope");
+    }
+  }
+
   /** {@code GET SCOPE/actions/runners/{id}}; empty when GitHub does not know it (404). */
   public Optional<Runner> getRunner(long id) throws GitHubException {
     GitHubHttp.Response response =

@@ -1,6 +1,8 @@
 package dev.microrunner.github;
 
+import dev.microrunner.github.internal.SecretFiles;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.Objects;
 
@@ -19,6 +21,15 @@ public final class Secret {
       throw new IllegalArgumentException("secret value is empty");
     }
     return new Secret(value);
+  }
+
+  /**
+   * The secret in {@code file}: its one line, without the line break at its end (spaces are kept:
+   * they are part of the secret). A regular file of at most 16 KiB; a warning is logged when group
+   * or others may read it. {@code what} names it in errors ({@code "webhook secret file"}).
+   */
+  public static Secret fromFile(Path file, String what) throws InvalidCredentialsException {
+    return SecretFiles.readLine(file, what);
   }
 
   /** The only way to get the value. */

@@ -48,6 +48,25 @@ class CredentialsTest {
   }
 
   @Test
+  void secretFromFileIsItsOneLineSpacesIncluded() throws Exception {
+    Path file = Files.writeString(dir.resolve("hook"), " two words \n");
+    Secret secret = Secret.fromFile(file, "webhook secret file");
+    assertEquals(" two words ", secret.reveal());
+    assertFalse(secret.toString().contains("words"));
+    assertEquals(
+        "crlf", Secret.fromFile(Files.writeString(dir.resolve("crlf"), "crlf\r\n"), "x").reveal());
+    Path empty = Files.writeString(dir.resolve("empty"), "\n");
+    InvalidCredentialsException e1 =
+        assertThrows(
+            InvalidCredentialsException.class, () -> Secret.fromFile(empty, "webhook secret file"));
+    assertTrue(e1.getMessage().startsWith("webhook secret file " + empty), e1.getMessage());
+    Path twoLines = Files.writeString(dir.resolve("two"), "a\nb\n");
+    assertThrows(InvalidCredentialsException.class, () -> Secret.fromFile(twoLines, "x"));
+    assertThrows(
+        InvalidCredentialsException.class, () -> Secret.fromFile(dir.resolve("nope"), "x"));
+  }
+
+  @Test
   void patFromEnvNamesTheVariable() throws Exception {
     assertEquals(
         TOKEN,

@@ -75,6 +75,43 @@ public final class FailureMessages implements GitHubHttp.FailureExplainer {
     };
   }
 
+  /**
+   * The explainer of the workflow run endpoints, which need another permission than the runner
+   * endpoints: reading a repository's Actions.
+   */
+  public GitHubHttp.FailureExplainer actionsRead() {
+    return (method, path, status, githubMessage) -> {
+      String call = method + " " + path;
+      String needed =
+          "a fine-grained token or GitHub App needs the repository permission \"Actions: read\";"
+              + " a classic token needs the 'repo' scope";
+      return switch (status) {
+        case 403 ->
+            new GitHubPermissionException(
+                "the credentials may not read the workflow runs of "
+                    + describe()
+                    + " ("
+                    + call
+                    + ", HTTP 403"
+                    + quoted(githubMessage)
+                    + "): "
+                    + needed);
+        case 404 ->
+            new GitHubNotFoundException(
+                describe()
+                    + " or its workflow run was not found on "
+                    + target.apiBase().getHost()
+                    + " ("
+                    + call
+                    + ", HTTP 404), or the "
+                    + (app ? "GitHub App is not installed on it" : "token cannot see it")
+                    + ": "
+                    + needed);
+        default -> explain(method, path, status, githubMessage);
+      };
+    };
+  }
+
   /** What the credentials need, by scope. */
   public String requiredPermission() {
     return switch (scope.kind()) {

@@ -7,6 +7,7 @@ import dev.microrunner.github.GitHubCallObserver;
 import dev.microrunner.github.GitHubException;
 import dev.microrunner.github.GitHubRateLimitException;
 import dev.microrunner.github.GitHubUnavailableException;
+import dev.microrunner.github.RateLimitStatus;
 import dev.microrunner.github.RetryPolicy;
 import dev.microrunner.github.Secret;
 import dev.microrunner.github.Sleeper;
@@ -65,6 +66,9 @@ public final class GitHubHttp {
   private final Duration requestTimeout;
   private final GitHubCallObserver observer;
 
+  /** The rate limit of the latest answer that carried one; null before. */
+  private volatile RateLimitStatus lastRateLimit;
+
   public GitHubHttp(
       HttpClient client,
       Clock clock,
@@ -91,6 +95,11 @@ public final class GitHubHttp {
 
   public Clock clock() {
     return clock;
+  }
+
+  /** GitHub's primary rate limit as the latest answer that carried its headers showed it. */
+  public Optional<RateLimitStatus> lastRateLimit() {
+    return Optional.ofNullable(lastRateLimit);
   }
 
   /**
@@ -160,6 +169,7 @@ public final class GitHubHttp {
               .map(OptionalLong::of)
               .orElse(OptionalLong.empty()),
           began);
+      rateLimitOf(response.headers()).ifPresent(limit -> lastRateLimit = limit);
       JsonNode json = parse(response.body());
       if (status / 100 == 2 || passThrough.contains(status)) {
         return new Response(status, response.headers(), json);
@@ -276,6 +286,22 @@ public final class GitHubHttp {
     } catch (IOException e) {
       return MissingNode.getInstance();
     }
+  }
+
+  private static Optional<RateLimitStatus> rateLimitOf(HttpHeaders headers) {
+    Optional<Long> limit = headers.firstValue("x-ratelimit-limit").flatMap(GitHubHttp::parseLong);
+    Optional<Long> remaining =
+        headers.firstValue("x-ratelimit-remaining").flatMap(GitHubHttp::parseLong);
+    Optional<Long> reset = headers.firstValue("x-ratelimit-reset").flatMap(GitHubHttp::parseLong);
+    if (limit.isEmpty() || remaining.isEmpty() || reset.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new RateLimitStatus(
+            limit.get(),
+            remaining.get(),
+            Instant.ofEpochSecond(reset.get()),
+            headers.firstValue("x-ratelimit-resource").map(String::trim).orElse("core")));
   }
 
   private static boolean isPrimary(HttpHeaders headers) {

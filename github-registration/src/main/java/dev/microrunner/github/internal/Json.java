@@ -6,6 +6,8 @@ import dev.microrunner.github.PublishedRunnerRelease;
 import dev.microrunner.github.Runner;
 import dev.microrunner.github.RunnerDownload;
 import dev.microrunner.github.Secret;
+import dev.microrunner.github.WorkflowJob;
+import dev.microrunner.github.WorkflowRun;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Instant;
@@ -107,5 +109,45 @@ public final class Json {
         node.path("busy").asBoolean(false),
         labels,
         node.path("ephemeral").asBoolean(false));
+  }
+
+  /** An entry of {@code GET /repos/{owner}/{repo}/actions/runs}. */
+  public static WorkflowRun workflowRun(JsonNode node) throws GitHubException {
+    if (!node.path("id").canConvertToLong() || !node.path("status").isTextual()) {
+      throw new GitHubException(
+          "GitHub's response holds a workflow run without id or status", 0, false);
+    }
+    return new WorkflowRun(
+        node.path("id").asLong(),
+        node.path("name").asText(""),
+        node.path("status").asText(),
+        optionalText(node, "conclusion"));
+  }
+
+  /** An entry of {@code GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs}. */
+  public static WorkflowJob workflowJob(JsonNode node) throws GitHubException {
+    if (!node.path("id").canConvertToLong()
+        || !node.path("run_id").canConvertToLong()
+        || !node.path("status").isTextual()) {
+      throw new GitHubException(
+          "GitHub's response holds a workflow job without id, run_id or status", 0, false);
+    }
+    List<String> labels = new ArrayList<>();
+    for (JsonNode label : node.path("labels")) {
+      if (label.isTextual()) {
+        labels.add(label.asText());
+      }
+    }
+    JsonNode runnerId = node.path("runner_id");
+    return new WorkflowJob(
+        node.path("id").asLong(),
+        node.path("run_id").asLong(),
+        node.path("name").asText(""),
+        node.path("status").asText(),
+        labels,
+        runnerId.canConvertToLong() && !runnerId.isNull()
+            ? Optional.of(runnerId.asLong())
+            : Optional.empty(),
+        optionalText(node, "runner_name"));
   }
 }

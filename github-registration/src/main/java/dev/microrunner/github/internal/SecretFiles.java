@@ -39,6 +39,24 @@ public final class SecretFiles {
     return Secret.of(text);
   }
 
+  /**
+   * A secret that is the whole first line of {@code file}: one line break at its end is dropped,
+   * anything else (spaces included) is part of it.
+   */
+  public static Secret readLine(Path file, String what) throws InvalidCredentialsException {
+    String text = readBounded(file, 16 * 1024, what);
+    if (text.endsWith("\n")) {
+      text = text.substring(0, text.length() - (text.endsWith("\r\n") ? 2 : 1));
+    }
+    if (text.isEmpty()) {
+      throw new InvalidCredentialsException(what + " " + file + " is empty");
+    }
+    if (text.contains("\n") || text.contains("\r")) {
+      throw new InvalidCredentialsException(what + " " + file + " must hold one line");
+    }
+    return Secret.of(text);
+  }
+
   static String readBounded(Path file, long maxBytes, String what)
       throws InvalidCredentialsException {
     if (!Files.isRegularFile(file)) {

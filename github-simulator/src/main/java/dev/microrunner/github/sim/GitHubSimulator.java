@@ -23,9 +23,10 @@ public final class GitHubSimulator implements AutoCloseable {
   private final SimServer server;
 
   private GitHubSimulator(SimulatorOptions options) throws IOException {
-    this.store = new SimStore(options.clock(), options.tokenLifetime());
     this.rest = new RestApiState(SimRunnerRelease.history(options.clock().instant()));
+    this.store = new SimStore(options.clock(), options.tokenLifetime(), rest);
     this.server = SimServer.start(options, store, rest);
+    options.webhooks().forEach(server.webhooks()::add);
   }
 
   /** Starts a simulator; {@code options.port() == 0} picks a free port. */
@@ -86,8 +87,34 @@ public final class GitHubSimulator implements AutoCloseable {
     return store.addGroup(name);
   }
 
+  /**
+   * Queues {@code job} as the one job of a new workflow run of its repository; a repository that
+   * was not declared is an IllegalArgumentException.
+   */
   public void enqueueJob(SimJob job) {
     store.enqueue(job);
+  }
+
+  /**
+   * Adds a webhook: from now on every job that is queued, taken by a runner and completed is sent
+   * to it as a signed {@code workflow_job} event, as GitHub sends them; it is pinged at once, as
+   * GitHub pings a new webhook. Returns its id ({@code X-GitHub-Hook-ID}).
+   */
+  public long addWebhook(SimWebhook webhook) {
+    return server.webhooks().add(webhook);
+  }
+
+  /**
+   * Makes the next {@code count} webhook deliveries fail without being sent, as when the receiver
+   * cannot be reached (GitHub does not send them again); 0 ends it.
+   */
+  public void dropWebhookDeliveries(int count) {
+    server.webhooks().dropNext(count);
+  }
+
+  /** The last 1,000 webhook deliveries and how each went, oldest first. */
+  public List<SimWebhookDelivery> webhookDeliveries() {
+    return server.webhooks().deliveries();
   }
 
   public SimState state() {

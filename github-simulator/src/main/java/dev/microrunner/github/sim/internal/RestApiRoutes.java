@@ -44,6 +44,9 @@ final class RestApiRoutes {
   private static final Pattern INSTALLATION = Pattern.compile(SCOPE + "/installation");
   private static final String RUNNER = SCOPE + "/actions/runners/(\\d+)";
 
+  /** A repository: the workflow run endpoints exist for repositories only. */
+  private static final String REPOSITORY = "/(repos/[^/]+/[^/]+)";
+
   /** actions/runner's releases: public, the one path under a repository served without a token. */
   private static final String RUNNER_RELEASES = "/repos/actions/runner/releases";
 
@@ -79,6 +82,8 @@ final class RestApiRoutes {
             .get(SCOPE + "/actions/runners", this::listRunners)
             .get(SCOPE + "/actions/runner-groups", this::listRunnerGroups)
             .get(SCOPE + "/actions/runner-groups/(\\d+)/runners", this::listRunnersInGroup)
+            .get(REPOSITORY + "/actions/runs", this::listWorkflowRuns)
+            .get(REPOSITORY + "/actions/runs/(\\d+)/jobs", this::listWorkflowRunJobs)
             .get(RUNNER, this::getRunner)
             .delete(RUNNER, this::deleteRunner)
             .anyMethod(RUNNER, this::otherMethodOnRunner);
@@ -453,6 +458,61 @@ final class RestApiRoutes {
       }
     }
     return page(request, items, "runners");
+  }
+
+  // ---- Workflow runs ----------------------------------------------------------------------------
+
+  /**
+   * {@code GET /repos/{owner}/{repo}/actions/runs}, newest first, paginated; {@code ?status=} keeps
+   * the runs with that status ({@code queued}, {@code in_progress}, {@code completed}) or
+   * conclusion ({@code success}, {@code failure}, {@code cancelled}, ...). Each simulated job is
+   * the one job of its run.
+   */
+  private Reply listWorkflowRuns(Request request, Matcher path) throws HttpError {
+    String repository = scope(path).substring("/repos/".length());
+    String status = request.query().get("status");
+    List<JsonNode> items = new ArrayList<>();
+    synchronized (store) {
+      List<SimStore.JobRecord> jobs = store.jobs();
+      for (int i = jobs.size() - 1; i >= 0; i--) {
+        SimStore.JobRecord job = jobs.get(i);
+        if (job.repository.fullName().equalsIgnoreCase(repository)
+            && (status == null
+                || status.equals(WorkflowJson.status(job))
+                || status.equals(WorkflowJson.conclusion(job)))) {
+          items.add(WorkflowJson.run(job, apiUrl, rest.exists("/orgs/" + job.repository.owner())));
+        }
+      }
+    }
+    return page(request, items, "workflow_runs");
+  }
+
+  /**
+   * {@code GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs}: the run's one job, paginated as
+   * GitHub's; 404 for a run of another repository or none.
+   */
+  private Reply listWorkflowRunJobs(Request request, Matcher path) throws HttpError {
+    String repository = scope(path).substring("/repos/".length());
+    long runId;
+    try {
+      runId = Long.parseLong(path.group(2));
+    } catch (NumberFormatException e) {
+      return Reply.notFound();
+    }
+    List<JsonNode> items = new ArrayList<>();
+    synchronized (store) {
+      for (SimStore.JobRecord job : store.jobs()) {
+        if (job.runId == runId && job.repository.fullName().equalsIgnoreCase(repository)) {
+          String group =
+              job.runnerGroupId == null ? null : store.groupName(job.runnerGroupId).orElse(null);
+          items.add(WorkflowJson.job(job, apiUrl, group));
+        }
+      }
+    }
+    if (items.isEmpty()) {
+      return Reply.notFound();
+    }
+    return page(request, items, "jobs");
   }
 
   /** {@code {"total_count": N, field: [one page of items]}} with GitHub's pagination. */

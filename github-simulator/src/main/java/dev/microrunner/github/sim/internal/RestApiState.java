@@ -6,8 +6,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -28,8 +30,22 @@ public final class RestApiState {
   /** Scope paths ({@code /repos/o/r}, {@code /orgs/o}, {@code /enterprises/e}), lower case. */
   private final Set<String> scopes = ConcurrentHashMap.newKeySet();
 
+  /** The declared repositories by lower-case full name, in the order declared. */
+  private final Map<String, Repository> repositories = new LinkedHashMap<>();
+
   /** Newest first. */
   private volatile List<SimRunnerRelease> runnerReleases;
+
+  /** A declared repository: its name as declared and the id GitHub would give it. */
+  record Repository(String fullName, long id) {
+    String owner() {
+      return fullName.substring(0, fullName.indexOf('/'));
+    }
+
+    String name() {
+      return fullName.substring(fullName.indexOf('/') + 1);
+    }
+  }
 
   public RestApiState(List<SimRunnerRelease> runnerReleases) {
     setRunnerReleases(runnerReleases);
@@ -90,6 +106,24 @@ public final class RestApiState {
           "repository '" + fullName + "' is not OWNER/NAME (letters, digits, '-', and '.', '_')");
     }
     scopes.add(key("/repos/" + fullName));
+    synchronized (repositories) {
+      repositories.putIfAbsent(
+          key(fullName), new Repository(fullName, 500_000L + repositories.size() + 1));
+    }
+  }
+
+  /** The declared repository {@code fullName} (case-insensitive). */
+  Optional<Repository> repository(String fullName) {
+    synchronized (repositories) {
+      return Optional.ofNullable(repositories.get(key(fullName)));
+    }
+  }
+
+  /** The repository declared first, if any. */
+  Optional<Repository> firstRepository() {
+    synchronized (repositories) {
+      return repositories.values().stream().findFirst();
+    }
   }
 
   /** Declares the organization {@code login}. */

@@ -44,6 +44,7 @@ public final class SimServer implements AutoCloseable {
   private final RestApiEnvelope restApi;
   private final ControlRoutes controlApi;
   private final RunnerApiRoutes runnerApi;
+  private final WebhookSender webhooks;
 
   private SimServer(SimulatorOptions options, SimStore store, RestApiState rest)
       throws IOException {
@@ -61,8 +62,10 @@ public final class SimServer implements AutoCloseable {
             });
     server.setExecutor(executor);
     this.url = URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+    this.webhooks = new WebhookSender(url, store, rest, options.clock());
+    store.setJobListener(webhooks);
     this.restApi = new RestApiEnvelope(store, new RestApiRoutes(store, rest, url), options);
-    this.controlApi = new ControlRoutes(store);
+    this.controlApi = new ControlRoutes(store, webhooks);
     this.runnerApi = new RunnerApiRoutes(store, rest);
     server.createContext("/", this::handle);
   }
@@ -84,9 +87,15 @@ public final class SimServer implements AutoCloseable {
     return url;
   }
 
+  /** The webhooks and their deliveries. */
+  public WebhookSender webhooks() {
+    return webhooks;
+  }
+
   @Override
   public void close() {
     server.stop(0);
+    webhooks.close();
     executor.shutdownNow();
     store.wakeWaiters();
   }

@@ -69,8 +69,8 @@ final class SimStateJson {
   }
 
   /**
-   * {@code {"name": "build", "labels": ["self-hosted"], "duration_ms": 500, "cancel_ms": 500}};
-   * else a 422.
+   * {@code {"name": "build", "labels": ["self-hosted"], "duration_ms": 500, "cancel_ms": 500,
+   * "repository": "owner/name"}} ({@code repository} optional); else a 422.
    */
   static SimJob job(JsonNode node) throws HttpError {
     List<String> labels = new ArrayList<>();
@@ -80,7 +80,10 @@ final class SimStateJson {
           node.path("name").asText(""),
           labels,
           Duration.ofMillis(node.path("duration_ms").asLong(0)),
-          Duration.ofMillis(node.path("cancel_ms").asLong(SimJob.DEFAULT_CANCEL_TIME.toMillis())));
+          Duration.ofMillis(node.path("cancel_ms").asLong(SimJob.DEFAULT_CANCEL_TIME.toMillis())),
+          node.path("repository").isTextual()
+              ? Optional.of(node.path("repository").asText())
+              : Optional.empty());
     } catch (IllegalArgumentException e) {
       throw new HttpError(422, e.getMessage());
     }

@@ -84,17 +84,28 @@ public final class SimStore {
     final long id;
     final SimJob job;
     final Instant queuedAt;
+
+    /** The repository whose workflow run it belongs to. */
+    final RestApiState.Repository repository;
+
+    /** Its workflow run, of which it is the one job. */
+    final long runId;
+
     Long runnerId;
     String runnerName;
+    Long runnerGroupId;
     Instant startedAt;
     Instant finishedAt;
     String result;
     Instant cancelStartedAt;
 
-    JobRecord(long id, SimJob job, Instant queuedAt) {
+    JobRecord(
+        long id, SimJob job, Instant queuedAt, RestApiState.Repository repository, long runId) {
       this.id = id;
       this.job = job;
       this.queuedAt = queuedAt;
+      this.repository = repository;
+      this.runId = runId;
     }
 
     String status() {
@@ -117,8 +128,24 @@ public final class SimStore {
     }
   }
 
+  /**
+   * Told of every change of a job's status, under the store's monitor, so that what it reads of the
+   * job is that change's state: keep it short.
+   */
+  @FunctionalInterface
+  public interface JobListener {
+    /** {@code action}: {@code queued}, {@code in_progress} or {@code completed}. */
+    void jobChanged(JobRecord job, String action);
+  }
+
+  /** Where jobs belong when nothing is declared: {@code microrunner sim}'s default repository. */
+  static final RestApiState.Repository DEFAULT_REPOSITORY =
+      new RestApiState.Repository("demo/hello", 500_000L);
+
   final Clock clock;
   final Duration tokenLifetime;
+  private final RestApiState rest;
+  private JobListener jobListener = (job, action) -> {};
   final Set<String> acceptedTokens = ConcurrentHashMap.newKeySet();
   final Map<String, Instant> installationTokens = new HashMap<>();
   final Map<String, App> apps = new HashMap<>();
@@ -129,14 +156,21 @@ public final class SimStore {
   final List<Group> groups = new ArrayList<>(List.of(new Group(1, "Default", true)));
   private long nextRunnerId = 1;
   private long nextJobId = 1;
+  private long nextRunId = 10_001;
   private long nextInstallationId = 1000;
   int removedRunners;
   private long apiRequests;
   private final Faults faults = new Faults();
 
-  public SimStore(Clock clock, Duration tokenLifetime) {
+  public SimStore(Clock clock, Duration tokenLifetime, RestApiState rest) {
     this.clock = clock;
     this.tokenLifetime = tokenLifetime;
+    this.rest = rest;
+  }
+
+  /** Tells {@code listener} of every job's changes from now on (see {@link JobListener}). */
+  public synchronized void setJobListener(JobListener listener) {
+    this.jobListener = listener;
   }
 
   Instant now() {
@@ -233,15 +267,47 @@ public final class SimStore {
     enqueue(List.of(job));
   }
 
+  /**
+   * Queues {@code newJobs}, each as the one job of a new workflow run; a job of a repository that
+   * was not declared is refused (IllegalArgumentException), and then none is queued.
+   */
   synchronized List<JobRecord> enqueue(List<SimJob> newJobs) {
-    List<JobRecord> added = new ArrayList<>();
+    List<RestApiState.Repository> repositories = new ArrayList<>();
     for (SimJob job : newJobs) {
-      JobRecord record = new JobRecord(nextJobId++, job, now());
+      repositories.add(repositoryOf(job));
+    }
+    List<JobRecord> added = new ArrayList<>();
+    for (int i = 0; i < newJobs.size(); i++) {
+      JobRecord record =
+          new JobRecord(nextJobId++, newJobs.get(i), now(), repositories.get(i), nextRunId++);
       jobs.add(record);
       added.add(record);
+      jobListener.jobChanged(record, "queued");
     }
     notifyAll();
     return added;
+  }
+
+  private RestApiState.Repository repositoryOf(SimJob job) {
+    if (job.repository().isPresent()) {
+      String name = job.repository().get();
+      return rest.repository(name)
+          .orElseThrow(
+              () ->
+                  new IllegalArgumentException(
+                      "job " + job.name() + ": repository " + name + " was not declared"));
+    }
+    return rest.firstRepository().orElse(DEFAULT_REPOSITORY);
+  }
+
+  /** The jobs, in the order queued. */
+  synchronized List<JobRecord> jobs() {
+    return List.copyOf(jobs);
+  }
+
+  /** The runner group's name, if it exists. */
+  synchronized Optional<String> groupName(long groupId) {
+    return groups.stream().filter(group -> group.id() == groupId).map(Group::name).findFirst();
   }
 
   /**
@@ -264,7 +330,9 @@ public final class SimStore {
           job.startedAt = now();
           job.runnerId = runner.id;
           job.runnerName = runner.name;
+          job.runnerGroupId = runner.groupId;
           runner.jobId = job.id;
+          jobListener.jobChanged(job, "in_progress");
           return Optional.of(job);
         }
       }
@@ -306,6 +374,7 @@ public final class SimStore {
     if (job.finishedAt == null) {
       job.finishedAt = now();
       job.result = result;
+      jobListener.jobChanged(job, "completed");
     }
   }
 
