@@ -56,7 +56,8 @@ final class FleetFile {
           "state-dir", Type.STRING,
           "metrics", Type.STRING,
           "webhook", Type.STRING,
-          "webhook-secret-file", Type.STRING);
+          "webhook-secret-file", Type.STRING,
+          "poll", Type.INTEGER);
 
   /** A pool's own keys besides the runner options: its name and its size. */
   private static final Set<String> POOL_KEYS =

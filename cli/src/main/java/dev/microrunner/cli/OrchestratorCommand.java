@@ -3,12 +3,17 @@ package dev.microrunner.cli;
 import dev.microrunner.cli.fleet.FleetMetrics;
 import dev.microrunner.cli.fleet.FleetState;
 import dev.microrunner.cli.fleet.StatusServer;
+import dev.microrunner.github.DemandReconciler;
+import dev.microrunner.github.JobDemand;
+import dev.microrunner.github.Secret;
+import dev.microrunner.github.WebhookReceiver;
 import dev.microrunner.loop.InvalidSettingException;
 import dev.microrunner.loop.LoopEvent.Ended;
 import dev.microrunner.loop.Orchestrator;
 import dev.microrunner.loop.OrchestratorConfig;
 import dev.microrunner.loop.Pool;
 import dev.microrunner.loop.PoolListener;
+import dev.microrunner.loop.QueuedJobs;
 import dev.microrunner.loop.Redactor;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import java.io.IOException;
@@ -142,6 +147,34 @@ public final class OrchestratorCommand implements Callable<Integer> {
               + " only. Default off. ORCHESTRATOR_METRICS, now: ${env:ORCHESTRATOR_METRICS:-unset}.")
   String metrics;
 
+  @Option(
+      names = "--webhook",
+      paramLabel = "[HOST:]PORT",
+      description =
+          "Receive GitHub's workflow_job webhooks at http://HOST:PORT/webhook, so that pools with"
+              + " min-idle and max (in --config) grow for queued jobs; a bare PORT listens on"
+              + " 127.0.0.1 only (put a TLS proxy in front). Needs --webhook-secret-file.")
+  String webhook;
+
+  @Option(
+      names = "--webhook-secret-file",
+      paramLabel = "FILE",
+      description =
+          "The webhook's secret as set in GitHub (the file's one line); deliveries not signed with"
+              + " it are refused.")
+  Path webhookSecretFile;
+
+  @Option(
+      names = "--poll",
+      paramLabel = "SECONDS",
+      defaultValue = "30",
+      description =
+          "How often pools with min-idle and max ask GitHub for their repository's queued jobs, so"
+              + " that a lost webhook costs one period at most and a host GitHub cannot reach still"
+              + " scales (at least 2; 0: webhooks only; stretched when the rate limit runs low;"
+              + " default ${DEFAULT-VALUE}).")
+  long pollSeconds;
+
   @Mixin StateDirectoryOption stateDirectory = new StateDirectoryOption();
 
   @Mixin QemuOptions qemu = new QemuOptions();
@@ -161,6 +194,9 @@ public final class OrchestratorCommand implements Callable<Integer> {
     Optional<FleetFile> file = Optional.empty();
     OrchestratorConfig config;
     String metricsAddress = metrics;
+    String webhookAddress = webhook;
+    Path webhookSecret = webhookSecretFile;
+    long poll = pollSeconds;
     if (configFile != null) {
       for (String option : List.of("--loops", "--no-isolation", "--sleep")) {
         if (given(option)) {
@@ -173,6 +209,15 @@ public final class OrchestratorCommand implements Callable<Integer> {
       config = fleetConfig(fleet, environment);
       if (!given("--metrics")) {
         metricsAddress = fleet.string("metrics").orElse(metrics);
+      }
+      if (!given("--webhook")) {
+        webhookAddress = fleet.string("webhook").orElse(webhook);
+      }
+      if (!given("--webhook-secret-file")) {
+        webhookSecret = fleet.string("webhook-secret-file").map(Path::of).orElse(webhookSecretFile);
+      }
+      if (!given("--poll")) {
+        poll = fleet.integer("poll").orElse(pollSeconds);
       }
     } else {
       RunnerCommand runner = new RunnerCommand();
@@ -199,17 +244,48 @@ public final class OrchestratorCommand implements Callable<Integer> {
     Optional<InetSocketAddress> metricsListener =
         metricsAddress == null || metricsAddress.isBlank()
             ? Optional.empty()
-            : Optional.of(listenAddress(metricsAddress));
+            : Optional.of(listenAddress("metrics", metricsAddress));
+    Optional<InetSocketAddress> webhookListener =
+        webhookAddress == null || webhookAddress.isBlank()
+            ? Optional.empty()
+            : Optional.of(listenAddress("webhook", webhookAddress));
+    if (webhookListener.isPresent() != (webhookSecret != null)) {
+      throw webhookListener.isPresent()
+          ? new InvalidSettingException(
+              "webhook-secret-file",
+              "is needed with webhook: deliveries are checked against the webhook's secret")
+          : new InvalidSettingException("webhook", "is needed with webhook-secret-file");
+    }
+    if (poll != 0 && poll < DemandReconciler.Options.MIN_PERIOD.toSeconds()) {
+      throw new InvalidSettingException(
+          "poll",
+          "must be 0 (webhooks only) or at least "
+              + DemandReconciler.Options.MIN_PERIOD.toSeconds()
+              + " seconds, not "
+              + poll);
+    }
+    Optional<Secret> secret = Optional.empty();
+    if (webhookSecret != null) {
+      secret = Optional.of(Secret.fromFile(webhookSecret, "webhook secret file"));
+      redactor.add(secret.get().reveal());
+    }
+    QueuedJobs queuedJobs = new QueuedJobs(new JobDemand());
 
     FleetState state = new FleetState();
     FleetMetrics fleetMetrics =
         new FleetMetrics(hostName(), config.runtime(), VersionProvider.version(), state);
-    Orchestrator orchestrator =
+    Orchestrator.Builder builder =
         Orchestrator.builder(config)
             .redactor(redactor)
             .poolListener(both(state, fleetMetrics))
-            .githubObserver(fleetMetrics)
-            .build();
+            .githubObserver(fleetMetrics);
+    if (poll > 0) {
+      builder.demand(
+          queuedJobs, DemandReconciler.Options.defaults().withPeriod(Duration.ofSeconds(poll)));
+    } else {
+      builder.demand(queuedJobs);
+    }
+    Orchestrator orchestrator = builder.build();
     List<AutoCloseable> services = new ArrayList<>();
     try {
       if (metricsListener.isPresent()) {
@@ -220,12 +296,32 @@ public final class OrchestratorCommand implements Callable<Integer> {
             metricsListener.get().getAddress().getHostAddress(),
             server.getPort());
       }
+      if (webhookListener.isPresent()) {
+        WebhookReceiver receiver =
+            WebhookReceiver.start(
+                webhookListener.get(),
+                secret.orElseThrow(),
+                queuedJobs::accept,
+                WebhookReceiver.Options.defaults());
+        services.add(receiver);
+        LOG.info(
+            "Webhooks at http://{}:{}{}",
+            receiver.address().getAddress().getHostAddress(),
+            receiver.address().getPort(),
+            WebhookReceiver.PATH);
+      }
       StatusServer.start(config.stateDirectory(), config.prefix(), state, Clock.systemUTC())
           .ifPresent(services::add);
       if (file.isPresent()) {
         FleetFile fleetFile = file.get();
         OrchestratorConfig running = config;
-        String runningMetrics = Objects.toString(metricsAddress, "");
+        // What the file may not change while the orchestrator runs, as it started.
+        Map<String, String> runningListeners =
+            Map.of(
+                "metrics", Objects.toString(metricsAddress, ""),
+                "webhook", Objects.toString(webhookAddress, ""),
+                "webhook-secret-file", Objects.toString(webhookSecret, ""),
+                "poll", String.valueOf(poll));
         // Off the signal thread: a reload waits for pools to be replaced, loop by loop.
         Signals.onHangup(
             () -> {
@@ -233,7 +329,7 @@ public final class OrchestratorCommand implements Callable<Integer> {
                   new Thread(
                       () -> {
                         synchronized (fleetFile) {
-                          reload(orchestrator, fleetFile, running, runningMetrics);
+                          reload(orchestrator, fleetFile, running, runningListeners);
                         }
                       },
                       "reload");
@@ -316,7 +412,7 @@ public final class OrchestratorCommand implements Callable<Integer> {
       Orchestrator orchestrator,
       FleetFile file,
       OrchestratorConfig running,
-      String runningMetrics) {
+      Map<String, String> runningListeners) {
     FleetFile.Fleet fleet;
     OrchestratorConfig wanted;
     try {
@@ -345,9 +441,13 @@ public final class OrchestratorCommand implements Callable<Integer> {
     if (!wanted.stateDirectory().equals(running.stateDirectory())) {
       fixed.add("state-dir");
     }
-    if (!given("--metrics")
-        && !fleet.string("metrics").orElse(Objects.toString(metrics, "")).equals(runningMetrics)) {
-      fixed.add("metrics");
+    for (Map.Entry<String, String> listener : runningListeners.entrySet()) {
+      String key = listener.getKey();
+      Optional<String> inFile =
+          key.equals("poll") ? fleet.integer(key).map(String::valueOf) : fleet.string(key);
+      if (!given("--" + key) && !inFile.orElse(listener.getValue()).equals(listener.getValue())) {
+        fixed.add(key);
+      }
     }
     if (!fixed.isEmpty()) {
       LOG.error(
@@ -375,7 +475,7 @@ public final class OrchestratorCommand implements Callable<Integer> {
   }
 
   /** {@code PORT} (on 127.0.0.1), {@code HOST:PORT} or {@code [V6]:PORT}. */
-  static InetSocketAddress listenAddress(String value) {
+  static InetSocketAddress listenAddress(String setting, String value) {
     String text = value.trim();
     String host = "127.0.0.1";
     String port = text;
@@ -392,16 +492,16 @@ public final class OrchestratorCommand implements Callable<Integer> {
       number = Integer.parseInt(port);
     } catch (NumberFormatException e) {
       throw new InvalidSettingException(
-          "metrics", "must be PORT or HOST:PORT, not '" + value + "'", e);
+          setting, "must be PORT or HOST:PORT, not '" + value + "'", e);
     }
     if (number < 0 || number > 65535 || host.isEmpty()) {
       throw new InvalidSettingException(
-          "metrics", "must be PORT or HOST:PORT with a port up to 65535, not '" + value + "'");
+          setting, "must be PORT or HOST:PORT with a port up to 65535, not '" + value + "'");
     }
     try {
       return new InetSocketAddress(InetAddress.getByName(host), number);
     } catch (UnknownHostException e) {
-      throw new InvalidSettingException("metrics", "names an unknown host: '" + host + "'", e);
+      throw new InvalidSettingException(setting, "names an unknown host: '" + host + "'", e);
     }
   }
 

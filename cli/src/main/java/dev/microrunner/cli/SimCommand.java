@@ -3,12 +3,15 @@ package dev.microrunner.cli;
 import dev.microrunner.cli.demo.SelfLaunch;
 import dev.microrunner.cli.demo.SimulatorTokens;
 import dev.microrunner.cli.demo.WorkDirectory;
+import dev.microrunner.github.Secret;
 import dev.microrunner.github.sim.GitHubSimulator;
 import dev.microrunner.github.sim.SimJob;
+import dev.microrunner.github.sim.SimWebhook;
 import dev.microrunner.github.sim.SimulatedRunnerDistribution;
 import dev.microrunner.github.sim.SimulatorOptions;
 import java.io.PrintWriter;
 import java.math.BigDecimal;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -119,6 +122,21 @@ public final class SimCommand implements Callable<Integer> {
   List<Path> tokenFiles = new ArrayList<>();
 
   @Option(
+      names = "--webhook-url",
+      paramLabel = "URL",
+      description =
+          "Send signed workflow_job webhooks, as GitHub does, to URL (e.g."
+              + " http://127.0.0.1:PORT/webhook of `microrunner orchestrator --webhook`) for every"
+              + " job queued, taken and completed. Needs --webhook-secret-file.")
+  URI webhookUrl;
+
+  @Option(
+      names = "--webhook-secret-file",
+      paramLabel = "FILE",
+      description = "The secret the webhooks are signed with: the file's one line.")
+  Path webhookSecretFile;
+
+  @Option(
       names = "--runner-dist",
       paramLabel = "DIR",
       description = "Write a simulated actions/runner distribution into DIR and exit.")
@@ -165,6 +183,15 @@ public final class SimCommand implements Callable<Integer> {
       for (String token : tokens) {
         logging.redactor().add(token);
         sim.acceptToken(token);
+      }
+      if ((webhookUrl == null) != (webhookSecretFile == null)) {
+        throw new IllegalArgumentException(
+            "--webhook-url and --webhook-secret-file go together: webhooks are always signed");
+      }
+      if (webhookUrl != null) {
+        Secret secret = Secret.fromFile(webhookSecretFile, "webhook secret file");
+        logging.redactor().add(secret.reveal());
+        sim.addWebhook(new SimWebhook(webhookUrl, secret.reveal()));
       }
       for (int i = 1; i <= jobs; i++) {
         sim.enqueueJob(new SimJob("job-" + i, jobLabels, duration));

@@ -1,9 +1,11 @@
 package dev.microrunner.loop;
 
 import dev.microrunner.github.Credentials;
+import dev.microrunner.github.DemandReconciler;
 import dev.microrunner.github.GitHubCallObserver;
 import dev.microrunner.github.GitHubException;
 import dev.microrunner.github.GitHubRunnerClient;
+import dev.microrunner.github.RunnerScope;
 import dev.microrunner.handshake.HostLoopDirectory;
 import dev.microrunner.handshake.LoopSecret;
 import dev.microrunner.handshake.RunnerStatus;
@@ -28,6 +30,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -112,6 +115,7 @@ public final class Orchestrator {
   private final Optional<GitHubRunnerClient> givenGitHub;
   private final GitHubCallObserver githubObserver;
   private final Demand demand;
+  private final Optional<DemandReconciler.Options> polling;
   private final HostCapacity host;
   private final Redactor redactor;
   private final LoopTime time;
@@ -147,6 +151,7 @@ public final class Orchestrator {
     this.givenGitHub = Optional.ofNullable(builder.github);
     this.githubObserver = builder.githubObserver;
     this.demand = builder.demand;
+    this.polling = Optional.ofNullable(builder.polling);
     this.host = builder.host;
     this.redactor = builder.redactor;
     this.time = builder.time;
@@ -376,6 +381,11 @@ public final class Orchestrator {
         } else if (fresh == null) {
           int before = old.pool.loops();
           old.pool = pool;
+          if (pool.scaling().isPresent()) {
+            changes.add(() -> startPolling(old));
+          } else {
+            changes.add(() -> stopPolling(old));
+          }
           // A demand-driven pool is sized by the scaler, from its new settings.
           if (pool.scaling().isEmpty() && pool.loops() != before) {
             LOG.info("Pool {}: {} loop(s) instead of {}", pool.name(), pool.loops(), before);
@@ -694,11 +704,54 @@ public final class Orchestrator {
     synchronized (lock) {
       everyPoolState.add(state);
     }
+    startPolling(state);
     return state;
+  }
+
+  /**
+   * For a demand-driven pool of a repository, asks GitHub for its queued jobs on the polling
+   * period, so that a lost webhook costs one period at most and a host GitHub cannot reach still
+   * scales. GitHub lists queued jobs per repository only: pools of an organization or enterprise
+   * learn of jobs through webhooks alone.
+   */
+  private void startPolling(PoolState state) {
+    if (polling.isEmpty() || !(demand instanceof QueuedJobs queued)) {
+      return;
+    }
+    Pool pool = state.pool;
+    synchronized (lock) {
+      if (pool.scaling().isEmpty() || state.reconciler != null) {
+        return;
+      }
+      if (pool.runner().scope().kind() != RunnerScope.Kind.REPO) {
+        LOG.warn(
+            "Pool {}: GitHub lists queued jobs per repository only; the {} {} learns of its jobs"
+                + " from webhooks alone",
+            pool.name(),
+            pool.runner().scope().kind().optionValue(),
+            pool.runner().scope().principal());
+        return;
+      }
+      state.reconciler =
+          new DemandReconciler(state.github, queued.jobs(), polling.get(), Clock.systemUTC())
+              .start();
+    }
+  }
+
+  private void stopPolling(PoolState state) {
+    DemandReconciler reconciler;
+    synchronized (lock) {
+      reconciler = state.reconciler;
+      state.reconciler = null;
+    }
+    if (reconciler != null) {
+      reconciler.close();
+    }
   }
 
   /** Deletes a pool's journal once it holds nothing; else keeps it for the next start. */
   private void retire(PoolState state) {
+    stopPolling(state);
     try {
       if (state.journal.isEmpty()) {
         state.journal.delete();
@@ -1356,6 +1409,8 @@ public final class Orchestrator {
     final RunnerLoop.Shared shared;
     final List<StartedLoop> loops = new ArrayList<>();
     volatile boolean refused;
+    // Guarded by lock; set while the pool follows demand with polling.
+    DemandReconciler reconciler;
 
     PoolState(
         Pool pool,
@@ -1426,6 +1481,7 @@ public final class Orchestrator {
     private GitHubRunnerClient github;
     private GitHubCallObserver githubObserver = GitHubCallObserver.none();
     private Demand demand = Demand.none();
+    private DemandReconciler.Options polling;
     private HostCapacity host;
     private Redactor redactor = new Redactor();
     private LoopTime time = LoopTime.SYSTEM;
@@ -1470,6 +1526,17 @@ public final class Orchestrator {
     /** Where demand-driven pools learn how many queued jobs their runners could take. */
     public Builder demand(Demand demand) {
       this.demand = Objects.requireNonNull(demand, "demand");
+      return this;
+    }
+
+    /**
+     * Demand from GitHub's queued jobs, which webhooks feed through {@link QueuedJobs#accept};
+     * {@code polling} also asks GitHub for the queued jobs of each demand-driven pool's repository
+     * on its period.
+     */
+    public Builder demand(QueuedJobs jobs, DemandReconciler.Options polling) {
+      this.demand = Objects.requireNonNull(jobs, "jobs");
+      this.polling = Objects.requireNonNull(polling, "polling");
       return this;
     }
 
