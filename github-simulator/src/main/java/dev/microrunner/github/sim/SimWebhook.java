@@ -59,6 +59,18 @@ public record SimWebhook(URI url, String secret, int attempts, Duration retryBac
 
   @Override
   public String toString() {
-    return "SimWebhook[" + url + ", secret redacted, " + attempts + " attempts]";
+    return "SimWebhook[" + shownUrl() + ", secret redacted, " + attempts + " attempts]";
+  }
+
+  /**
+   * The URL as logs and {@code toString} show it: without user info and query, where a receiver's
+   * credentials could be.
+   */
+  public String shownUrl() {
+    return url.getScheme()
+        + "://"
+        + url.getHost()
+        + (url.getPort() < 0 ? "" : ":" + url.getPort())
+        + (url.getRawPath() == null ? "" : url.getRawPath());
   }
 }

@@ -447,6 +447,10 @@ class WebhooksTest {
     assertEquals("ping", JSON.readTree(deliveries.body()).get(0).path("event").asText());
     assertFalse(deliveries.body().contains(SECRET));
     assertFalse(new SimWebhook(captureUrl(), SECRET).toString().contains(SECRET));
+    assertEquals(
+        "http://127.0.0.1:8080/hook",
+        new SimWebhook(URI.create("http://user:pw@127.0.0.1:8080/hook?token=t"), SECRET)
+            .shownUrl());
     assertFalse(
         SimulatorOptions.defaults()
             .withWebhook(new SimWebhook(captureUrl(), SECRET))

@@ -280,7 +280,7 @@ public final class WebhookSender implements SimStore.JobListener, AutoCloseable 
             delivery.id,
             delivery.event,
             delivery.action.orElse(""),
-            config.url(),
+            config.shownUrl(),
             attempts,
             status.map(code -> "HTTP " + code).orElse(error.orElse("no answer")));
       }
