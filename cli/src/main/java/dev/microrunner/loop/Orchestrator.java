@@ -377,7 +377,9 @@ public final class Orchestrator {
         if (old == null) {
           LOG.info("Pool {}: new, {} loop(s)", pool.name(), pool.loops());
           pools.put(pool.name(), fresh);
-          changes.add(() -> grow(fresh, pool.loops()));
+          if (pool.scaling().isEmpty()) {
+            changes.add(() -> grow(fresh, pool.loops()));
+          }
         } else if (fresh == null) {
           int before = old.pool.loops();
           old.pool = pool;
@@ -945,7 +947,9 @@ public final class Orchestrator {
   private void runLoops(List<PoolState> initial) throws IOException, InterruptedException {
     List<PoolState> plan = new ArrayList<>();
     for (PoolState pool : initial) {
-      for (int i = 0; i < pool.pool.loops(); i++) {
+      // The scaler starts a demand-driven pool's loops, min-idle first.
+      int fixedLoops = pool.pool.scaling().isPresent() ? 0 : pool.pool.loops();
+      for (int i = 0; i < fixedLoops; i++) {
         plan.add(pool);
       }
     }
@@ -1270,7 +1274,7 @@ public final class Orchestrator {
     }
     for (Map.Entry<PoolState, Integer> start : starts.entrySet()) {
       LOG.info(
-          "Pool {}: {} more loop(s) for its queued jobs",
+          "Pool {}: starting {} loop(s) for its queued jobs and min-idle",
           start.getKey().pool.name(),
           start.getValue());
       for (int i = 0; i < start.getValue() && !stopping; i++) {
