@@ -286,6 +286,7 @@ public final class OrchestratorCommand implements Callable<Integer> {
       builder.demand(queuedJobs);
     }
     Orchestrator orchestrator = builder.build();
+    fleetMetrics.watchDemand(queuedJobs);
     List<AutoCloseable> services = new ArrayList<>();
     try {
       if (metricsListener.isPresent()) {
@@ -304,6 +305,7 @@ public final class OrchestratorCommand implements Callable<Integer> {
                 queuedJobs::accept,
                 WebhookReceiver.Options.defaults());
         services.add(receiver);
+        fleetMetrics.watchWebhooks(receiver);
         LOG.info(
             "Webhooks at http://{}:{}{}",
             receiver.address().getAddress().getHostAddress(),

@@ -39,14 +39,17 @@ class DemandScalingIT {
   private CliProcess cli;
   private Process orchestrator;
   private int webhookPort;
+  private int metricsPort;
   private Path secretFile;
   private final AtomicLong mostOnline = new AtomicLong();
 
   @BeforeEach
   void start() throws Exception {
     cli = new CliProcess(work);
-    try (ServerSocket free = new ServerSocket(0)) {
+    try (ServerSocket free = new ServerSocket(0);
+        ServerSocket other = new ServerSocket(0)) {
       webhookPort = free.getLocalPort();
+      metricsPort = other.getLocalPort();
     }
     secretFile = work.resolve("webhook-secret");
     Files.writeString(secretFile, WEBHOOK_SECRET + "\n");
@@ -76,6 +79,7 @@ class DemandScalingIT {
           webhook: 127.0.0.1:%d
           webhook-secret-file: %s
           poll: %d
+          metrics: 127.0.0.1:%d
         defaults:
           github: %s
           token-env: RUNNER_PAT
@@ -99,6 +103,7 @@ class DemandScalingIT {
                 webhookPort,
                 secretFile,
                 poll,
+                metricsPort,
                 cli.sim.apiUrl(),
                 cli.jar.resolveSibling("agent"),
                 cli.distribution,
@@ -183,6 +188,18 @@ class DemandScalingIT {
     assertEquals(3, mostOnline.get(), "grew to max for the burst, never above");
     await().atMost(Duration.ofSeconds(60)).until(() -> online() == 1);
 
+    String metrics = scrape();
+    assertTrue(
+        metrics.contains("microrunner_webhook_deliveries_total{host=")
+            && metrics.matches("(?s).*result=\"bad_signature\"} 2\\.0\n.*")
+            && metrics.matches("(?s).*result=\"ping\"} 1\\.0\n.*"),
+        metrics);
+    assertTrue(
+        metrics.matches("(?s).*microrunner_pool_max_vms\\{[^}]*pool=\"auto\"[^}]*} 3\\.0\n.*"),
+        metrics);
+    assertTrue(metrics.contains("microrunner_pool_queued_jobs{"), metrics);
+    assertTrue(!metrics.contains(WEBHOOK_SECRET));
+
     orchestrator.destroy();
     assertTrue(orchestrator.waitFor(60, TimeUnit.SECONDS), "not ended after SIGTERM");
     assertEquals(0, orchestrator.exitValue(), this::output);
@@ -213,6 +230,15 @@ class DemandScalingIT {
                         && d.status() == SimWebhookDelivery.Status.DELIVERED),
         "a workflow_job delivery got through");
     assertTrue(loopStarts() > 0, this::output);
+  }
+
+  private String scrape() throws Exception {
+    return HttpClient.newHttpClient()
+        .send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort + "/metrics"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString())
+        .body();
   }
 
   /** How many times the scaler started loops, from the orchestrator's log. */

@@ -1,11 +1,14 @@
 package dev.microrunner.cli.fleet;
 
 import dev.microrunner.github.GitHubCallObserver;
+import dev.microrunner.github.WebhookReceiver;
 import dev.microrunner.handshake.RunnerStatus;
+import dev.microrunner.loop.Demand;
 import dev.microrunner.loop.LoopEvent;
 import dev.microrunner.loop.Pool;
 import dev.microrunner.loop.PoolListener;
 import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
@@ -32,6 +35,7 @@ public final class FleetMetrics implements PoolListener, GitHubCallObserver {
   private final PrometheusRegistry registry = new PrometheusRegistry();
   private final String host;
   private final String defaultRuntime;
+  private final FleetState state;
   private final long startedMillis = System.currentTimeMillis();
   private final Map<String, String> runtimes = new ConcurrentHashMap<>();
   private final Map<Integer, Track> tracks = new HashMap<>();
@@ -69,6 +73,7 @@ public final class FleetMetrics implements PoolListener, GitHubCallObserver {
   public FleetMetrics(String host, String defaultRuntime, String version, FleetState state) {
     this.host = host;
     this.defaultRuntime = defaultRuntime;
+    this.state = state;
     started = counter("microrunner_runners_started", "Runner VMs started, per pool.", POOL_LABELS);
     registered =
         counter(
@@ -201,6 +206,66 @@ public final class FleetMetrics implements PoolListener, GitHubCallObserver {
 
   public PrometheusRegistry registry() {
     return registry;
+  }
+
+  /**
+   * Adds, per demand-driven pool, the queued jobs {@code demand} counts for it and the most VMs it
+   * may run ({@code microrunner_pool_queued_jobs}, {@code microrunner_pool_max_vms}).
+   */
+  public void watchDemand(Demand demand) {
+    GaugeWithCallback.builder()
+        .name("microrunner_pool_queued_jobs")
+        .help("Queued jobs a demand-driven pool's runners could take (webhooks and polling).")
+        .labelNames(POOL_LABELS)
+        .callback(
+            callback -> {
+              for (Pool pool : state.pools()) {
+                if (pool.scaling().isPresent()) {
+                  callback.call(demand.queuedFor(pool), pool.name(), runtimeOf(pool.name()), host);
+                }
+              }
+            })
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("microrunner_pool_max_vms")
+        .help("The most VMs a pool runs at once: its loops, or its max when it follows demand.")
+        .labelNames(POOL_LABELS)
+        .callback(
+            callback -> {
+              for (Pool pool : state.pools()) {
+                callback.call(pool.maxVms(), pool.name(), runtimeOf(pool.name()), host);
+              }
+            })
+        .register(registry);
+  }
+
+  /**
+   * Adds the webhook receiver's deliveries by result ({@code microrunner_webhook_deliveries}):
+   * {@code accepted}, {@code ping}, and every reason a delivery was refused.
+   */
+  public void watchWebhooks(WebhookReceiver receiver) {
+    CounterWithCallback.builder()
+        .name("microrunner_webhook_deliveries")
+        .help(
+            "Requests to the webhook receiver by result: accepted and ping, or why they were"
+                + " refused (bad_signature, too_large, replayed, …).")
+        .labelNames("result", "host")
+        .callback(
+            callback -> {
+              WebhookReceiver.Counters counters = receiver.counters();
+              callback.call((double) counters.accepted(), "accepted", host);
+              callback.call((double) counters.pings(), "ping", host);
+              callback.call((double) counters.badSignature(), "bad_signature", host);
+              callback.call((double) counters.tooLarge(), "too_large", host);
+              callback.call((double) counters.replayed(), "replayed", host);
+              callback.call((double) counters.missingDeliveryId(), "missing_delivery_id", host);
+              callback.call((double) counters.unsupportedEvent(), "unsupported_event", host);
+              callback.call((double) counters.malformed(), "malformed", host);
+              callback.call((double) counters.notFound(), "not_found", host);
+              callback.call((double) counters.methodNotAllowed(), "method_not_allowed", host);
+              callback.call((double) counters.consumerFailed(), "consumer_failed", host);
+            })
+        .register(registry);
   }
 
   @Override
