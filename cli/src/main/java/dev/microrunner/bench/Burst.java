@@ -43,6 +43,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 
 /**
  * {@code microrunner bench --burst N}: N jobs queued at once, served once by a fixed pool and once
@@ -61,6 +62,9 @@ public final class Burst {
 
   /** How many loops may be starting at once, on both sides: enough for a burst to fan out. */
   private static final int PARALLEL_START = 8;
+
+  /** How long a side must be in its warm state before the burst. */
+  private static final Duration STEADY = Duration.ofSeconds(1);
 
   /**
    * What to run.
@@ -175,8 +179,8 @@ public final class Burst {
           Locale.ROOT, format, "VMs started in window", fixed.vmsStarted, autoscaled.vmsStarted);
       out.println(
           "queue wait: the simulator's queued to started, per job (nearest-rank percentiles);"
-              + " idle VM-seconds: the time each runner spent idle (its first idle state to its"
-              + " next state or its VM's exit), clipped to the window; in-process guests.");
+              + " idle VM-seconds: each runner's time from a change to idle to its next state or"
+              + " its VM's exit, clipped to the window; in-process guests.");
       out.println(
           "target (autoscaled p95 wait <= 1/3 of the fixed pool's, fewer idle VM-seconds): "
               + (targetMet() ? "met" : "NOT met"));
@@ -226,12 +230,12 @@ public final class Burst {
     }
   }
 
-  /** How a side's pool is made from the runners of its simulator. */
-  private interface PoolOf {
-    Pool pool(RunnerConfig runner);
-  }
-
-  private Side side(WorkDirectory work, String name, String description, PoolOf poolOf, int warm)
+  private Side side(
+      WorkDirectory work,
+      String name,
+      String description,
+      Function<RunnerConfig, Pool> poolOf,
+      int warm)
       throws Exception {
     step("%s: warming up %d runner(s)", description, warm);
     String token = SimulatorTokens.generate();
@@ -259,7 +263,7 @@ public final class Burst {
                       + receiver.address().getPort()
                       + WebhookReceiver.PATH),
               webhookSecret));
-      Pool pool = poolOf.pool(runner(sim, token));
+      Pool pool = poolOf.apply(runner(sim, token));
       Queue<LoopEvent> events = new ConcurrentLinkedQueue<>();
       Orchestrator orchestrator =
           Orchestrator.builder(
@@ -288,8 +292,11 @@ public final class Burst {
       thread.start();
       Side side;
       try {
-        awaitOrFail(
-            () -> online(sim) >= warm, Duration.ofMinutes(2), thread, failure, "the warm runners");
+        // Steady before the burst: exactly the warm runners, idle, and no VM coming or going for a
+        // while. A demand-driven pool may start a spare while its first runner registers; the
+        // burst must not find that spare, which the pool would end after its idle timeout.
+        Steady steady = new Steady(() -> online(sim) == warm && runningVms(events) == warm);
+        awaitOrFail(steady, Duration.ofMinutes(2), thread, failure, "the warm runners");
         step("%s: %d jobs of %d ms queued", description, options.jobs, options.jobTime.toMillis());
         Instant burst = Instant.now();
         for (int i = 1; i <= options.jobs; i++) {
@@ -349,6 +356,43 @@ public final class Burst {
         .registrationTimeout(Duration.ofSeconds(30))
         .backoff(new Backoff(Duration.ofMillis(100), Duration.ofSeconds(1)))
         .build();
+  }
+
+  /** VMs started and not yet exited, from the loops' events. */
+  private static long runningVms(Queue<LoopEvent> events) {
+    long running = 0;
+    for (LoopEvent event : events) {
+      if (event instanceof LoopEvent.VmStarted) {
+        running++;
+      } else if (event instanceof LoopEvent.VmExited) {
+        running--;
+      }
+    }
+    return running;
+  }
+
+  /** A condition that holds once it has held without a break for {@link #STEADY}. */
+  private static final class Steady implements BooleanSupplier {
+    private final BooleanSupplier condition;
+    private long since;
+    private boolean holding;
+
+    Steady(BooleanSupplier condition) {
+      this.condition = condition;
+    }
+
+    @Override
+    public boolean getAsBoolean() {
+      if (!condition.getAsBoolean()) {
+        holding = false;
+        return false;
+      }
+      if (!holding) {
+        holding = true;
+        since = System.nanoTime();
+      }
+      return System.nanoTime() - since >= STEADY.toNanos();
+    }
   }
 
   private static long online(GitHubSimulator sim) {
