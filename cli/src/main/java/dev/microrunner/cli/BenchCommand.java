@@ -2,6 +2,7 @@ package dev.microrunner.cli;
 
 import dev.microrunner.bench.Bench;
 import dev.microrunner.bench.BenchResult;
+import dev.microrunner.bench.Burst;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -29,6 +30,13 @@ import picocli.CommandLine.Spec;
       "Prints a table (metric, measured, target, earlier implementation, pass/fail) and how each"
           + " figure was taken. Exit status 0 when every target is met, 1 otherwise. Takes about"
           + " a minute with the process runtime.",
+      "",
+      "With --burst N, measures instead a burst of N jobs queued at once, served by a fixed pool"
+          + " and by a demand-driven one (min-idle 1, max N), with in-process guests: queue wait"
+          + " and idle VM-seconds of both, side by side. The last line is: burst N: fixed K loops"
+          + " p95 wait A s, autoscaled p95 wait B s; idle VM-seconds C vs D. Exit status 0 when"
+          + " every job ran and the autoscaled p95 wait is at most a third of the fixed pool's"
+          + " with fewer idle VM-seconds, 1 otherwise.",
     })
 public final class BenchCommand implements Callable<Integer> {
 
@@ -112,6 +120,44 @@ public final class BenchCommand implements Callable<Integer> {
               + " (default ${DEFAULT-VALUE}).")
   int standInRunners;
 
+  @Option(
+      names = "--burst",
+      paramLabel = "N",
+      description =
+          "Measure a burst of N jobs queued at once, fixed pool against demand-driven pool, instead"
+              + " of the table.")
+  Integer burst;
+
+  @Option(
+      names = "--burst-fixed-loops",
+      paramLabel = "K",
+      defaultValue = "4",
+      description = "Loops of the burst's fixed pool (default ${DEFAULT-VALUE}).")
+  int burstFixedLoops;
+
+  @Option(
+      names = "--burst-job-seconds",
+      paramLabel = "SECONDS",
+      defaultValue = "2",
+      description = "How long each job of the burst runs (default ${DEFAULT-VALUE}).")
+  double burstJobSeconds;
+
+  @Option(
+      names = "--burst-idle-timeout",
+      paramLabel = "SECONDS",
+      defaultValue = "10",
+      description = "Idle timeout of the burst's demand-driven pool (default ${DEFAULT-VALUE}).")
+  long burstIdleTimeout;
+
+  @Option(
+      names = "--burst-settle",
+      paramLabel = "SECONDS",
+      defaultValue = "15",
+      description =
+          "How long the burst's measuring window lasts past the last job's end (default"
+              + " ${DEFAULT-VALUE}).")
+  long burstSettle;
+
   @Mixin LoggingOptions logging = new LoggingOptions();
 
   @Spec CommandSpec spec;
@@ -122,6 +168,9 @@ public final class BenchCommand implements Callable<Integer> {
     if (logging.verbose.length == 0) {
       // The loops log every runner; the table is what matters here.
       Logging.errorsOnly("dev.microrunner", "microrunner.console");
+    }
+    if (burst != null) {
+      return burst();
     }
     Bench.Options options =
         new Bench.Options(
@@ -140,5 +189,18 @@ public final class BenchCommand implements Callable<Integer> {
         new Bench(options, spec.commandLine().getErr(), logging.redactor()).run();
     BenchResult.printTable(results, spec.commandLine().getOut());
     return results.stream().allMatch(BenchResult::pass) ? ExitCodes.OK : ExitCodes.FAILURE;
+  }
+
+  private int burst() throws Exception {
+    Burst.Options options =
+        new Burst.Options(
+            burst,
+            burstFixedLoops,
+            Duration.ofMillis(Math.round(burstJobSeconds * 1000)),
+            Duration.ofSeconds(burstIdleTimeout),
+            Duration.ofSeconds(burstSettle));
+    Burst.Result result = new Burst(options, spec.commandLine().getErr(), logging.redactor()).run();
+    result.print(spec.commandLine().getOut());
+    return result.targetMet() ? ExitCodes.OK : ExitCodes.FAILURE;
   }
 }
