@@ -4,6 +4,7 @@ import dev.microrunner.cli.demo.SimulatorTokens;
 import dev.microrunner.cli.demo.WorkDirectory;
 import dev.microrunner.github.Credentials;
 import dev.microrunner.github.GitHubTarget;
+import dev.microrunner.github.JobDemand;
 import dev.microrunner.github.RunnerScope;
 import dev.microrunner.github.Secret;
 import dev.microrunner.github.WebhookReceiver;
@@ -19,6 +20,7 @@ import dev.microrunner.loop.LoopEvent;
 import dev.microrunner.loop.Orchestrator;
 import dev.microrunner.loop.OrchestratorConfig;
 import dev.microrunner.loop.Pool;
+import dev.microrunner.loop.QueuedJobs;
 import dev.microrunner.loop.Redactor;
 import dev.microrunner.loop.RunnerConfig;
 import dev.microrunner.loop.Scaling;
@@ -242,7 +244,7 @@ public final class Burst {
     redactor.add(token);
     String webhookSecret = randomSecret();
     redactor.add(webhookSecret);
-    WebhookDemand demand = new WebhookDemand();
+    QueuedJobs demand = new QueuedJobs(new JobDemand());
     try (GitHubSimulator sim = GitHubSimulator.start(SimulatorOptions.defaults());
         WebhookReceiver receiver =
             WebhookReceiver.start(
