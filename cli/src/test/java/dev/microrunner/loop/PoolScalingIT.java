@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.microrunner.github.JobDemand;
+import dev.microrunner.github.Secret;
+import dev.microrunner.github.WebhookReceiver;
 import dev.microrunner.github.sim.SimJob;
-import dev.microrunner.github.sim.SimState;
 import dev.microrunner.loop.LoopEvent.VmExited;
 import dev.microrunner.loop.LoopEvent.VmStarted;
 import dev.microrunner.vm.Availability;
@@ -17,13 +19,23 @@ import dev.microrunner.vm.PullPolicy;
 import dev.microrunner.vm.VmHandle;
 import dev.microrunner.vm.VmInfo;
 import dev.microrunner.vm.VmSpec;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -106,25 +118,63 @@ class PoolScalingIT {
   }
 
   @Test
-  void runnersBeyondMinIdleStopAfterTheIdleTimeoutAndMaxHoldsUnderAFlood() throws Exception {
-    AtomicInteger queued = new AtomicInteger(200);
-    Orchestrator orchestrator = orchestrator(pool(0, 2, Duration.ofSeconds(1)), p -> queued.get());
-    CompletableFuture<Orchestrator.Result> result = runInBackground(orchestrator);
+  void twoHundredQueuedWebhooksHoldAtMaxAndIdleRunnersStopAfterTheIdleTimeout() throws Exception {
+    QueuedJobs queued = new QueuedJobs(new JobDemand());
+    String secret = "whs-" + "PoolScalingItWebhookSecret000";
+    try (WebhookReceiver receiver =
+        WebhookReceiver.start(
+            new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+            Secret.of(secret),
+            queued::accept,
+            WebhookReceiver.Options.defaults())) {
+      Orchestrator orchestrator = orchestrator(pool(0, 2, Duration.ofSeconds(1)), queued);
+      CompletableFuture<Orchestrator.Result> result = runInBackground(orchestrator);
 
-    await().atMost(Duration.ofSeconds(60)).until(() -> online() == 2);
-    await()
-        .during(Duration.ofSeconds(3))
-        .atMost(Duration.ofSeconds(5))
-        .until(() -> running.get() <= 2 && online() <= 2);
-    assertEquals(2, mostRunning.get(), "200 queued jobs, max 2");
+      for (int job = 1; job <= 200; job++) {
+        assertEquals(202, deliver(receiver, secret, "queued", job));
+      }
+      assertEquals(200, receiver.counters().accepted());
+      await().atMost(Duration.ofSeconds(60)).until(() -> online() == 2);
+      await()
+          .during(Duration.ofSeconds(3))
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> running.get() <= 2 && online() <= 2);
+      assertEquals(2, mostRunning.get(), "200 queued jobs, max 2");
 
-    // The jobs went elsewhere (cancelled, taken by another host): the idle runners go.
-    queued.set(0);
-    await().atMost(Duration.ofSeconds(30)).until(() -> running.get() == 0 && online() == 0);
-    orchestrator.stop(false);
-    assertTrue(result.get(60, TimeUnit.SECONDS).failure().isEmpty(), "" + result.get());
-    SimState state = harness.sim.state();
-    assertEquals(List.of(), state.runners(), "registrations left behind");
+      // The jobs went elsewhere (another host took them): the idle runners go after 1 s.
+      for (int job = 1; job <= 200; job++) {
+        assertEquals(202, deliver(receiver, secret, "completed", job));
+      }
+      await().atMost(Duration.ofSeconds(30)).until(() -> running.get() == 0 && online() == 0);
+      orchestrator.stop(false);
+      assertTrue(result.get(60, TimeUnit.SECONDS).failure().isEmpty(), "" + result.get());
+      assertEquals(List.of(), harness.sim.state().runners(), "registrations left behind");
+    }
+  }
+
+  /** A workflow_job delivery signed as GitHub signs it; returns the receiver's status. */
+  private static int deliver(WebhookReceiver receiver, String secret, String action, int job)
+      throws Exception {
+    String body =
+        """
+        {"action":"%s","workflow_job":{"id":%d,"run_id":%d,"labels":["self-hosted",
+        "microrunner-test"],"status":"%s"},"repository":{"full_name":"%s"}}"""
+            .formatted(action, job, job, action, LoopHarness.PRINCIPAL);
+    Mac mac = Mac.getInstance("HmacSHA256");
+    mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+    String signature = HexFormat.of().formatHex(mac.doFinal(body.getBytes(StandardCharsets.UTF_8)));
+    HttpRequest request =
+        HttpRequest.newBuilder(
+                URI.create(
+                    "http://127.0.0.1:" + receiver.address().getPort() + WebhookReceiver.PATH))
+            .header("X-GitHub-Event", "workflow_job")
+            .header("X-GitHub-Delivery", action + "-" + job)
+            .header("X-Hub-Signature-256", "sha256=" + signature)
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build();
+    return HttpClient.newHttpClient()
+        .send(request, HttpResponse.BodyHandlers.discarding())
+        .statusCode();
   }
 
   @Test
