@@ -75,6 +75,15 @@ public final class DemoCommand implements Callable<Integer> {
               + " /opt/microrunner/jre); default ${DEFAULT-VALUE}.")
   String image;
 
+  @Option(
+      names = "--max",
+      paramLabel = "N",
+      description =
+          "Instead of -n fixed loops, runners on demand: one waits idle, and up to N VMs start as"
+              + " the simulator's signed workflow_job webhooks report queued jobs (the path of a"
+              + " pool with min-idle and max).")
+  int max;
+
   @Mixin QemuOptions qemu = new QemuOptions();
 
   @Mixin LoggingOptions logging = new LoggingOptions();
@@ -100,7 +109,8 @@ public final class DemoCommand implements Callable<Integer> {
                         ? timeout
                         : qemu.runtimeEnvironment().containsValue("tcg") ? 1200 : 300),
                 image,
-                qemu.runtimeEnvironment()),
+                qemu.runtimeEnvironment(),
+                max),
             spec.commandLine().getOut(),
             spec.commandLine().getErr(),
             isTerminal(System.console()),

@@ -10,12 +10,16 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code microrunner demo} as a real process: the built jar, nothing running or left after. */
 class DemoIT {
+
+  private static final Pattern ACTIVE = Pattern.compile("active (\\d+)");
 
   @TempDir Path tmp;
   @TempDir Path output;
@@ -43,6 +47,35 @@ class DemoIT {
         assertTrue(stdout.contains(" job-" + job + " "), "no row for job-" + job + ":\n" + stdout);
       }
       assertFalse(descendants.seen().isEmpty(), "the demo started no VM process");
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .untilAsserted(() -> assertEquals(List.of(), descendants.alive(), "left running"));
+      assertEquals(List.of(), entries(tmp), "left in the temporary directory");
+    }
+  }
+
+  @Test
+  void withMaxTheRunnersFollowTheSimulatorsWebhooksUpToMax() throws Exception {
+    Process demo = BuiltJar.start(tmp, output, "demo", "--max", "3", "--jobs", "6");
+    try (BuiltJar.Descendants descendants = new BuiltJar.Descendants(demo)) {
+      assertTrue(demo.waitFor(120, TimeUnit.SECONDS), "the demo did not end in 120 s");
+      String stdout = Files.readString(output.resolve("stdout"));
+      String stderr = Files.readString(output.resolve("stderr"));
+      assertEquals(0, demo.exitValue(), () -> stdout + stderr);
+      List<String> lines = stdout.lines().toList();
+      assertEquals(
+          "demo: 6/6 jobs completed by 6 ephemeral runners",
+          lines.get(lines.size() - 1),
+          () -> stdout + stderr);
+      assertTrue(stdout.contains("up to 3 VMs as the simulator's signed webhooks"), stdout);
+      int mostActive =
+          lines.stream()
+              .map(ACTIVE::matcher)
+              .filter(Matcher::find)
+              .mapToInt(m -> Integer.parseInt(m.group(1)))
+              .max()
+              .orElse(0);
+      assertTrue(mostActive >= 2 && mostActive <= 3, "most runners at once: " + mostActive);
       await()
           .atMost(Duration.ofSeconds(5))
           .untilAsserted(() -> assertEquals(List.of(), descendants.alive(), "left running"));

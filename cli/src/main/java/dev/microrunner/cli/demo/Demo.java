@@ -3,20 +3,27 @@ package dev.microrunner.cli.demo;
 import dev.microrunner.cli.SimulatedRunnerMain;
 import dev.microrunner.github.Credentials;
 import dev.microrunner.github.GitHubTarget;
+import dev.microrunner.github.JobDemand;
 import dev.microrunner.github.RunnerScope;
 import dev.microrunner.github.Secret;
+import dev.microrunner.github.WebhookReceiver;
 import dev.microrunner.github.sim.GitHubSimulator;
 import dev.microrunner.github.sim.SimJob;
 import dev.microrunner.github.sim.SimState;
+import dev.microrunner.github.sim.SimWebhook;
 import dev.microrunner.github.sim.SimulatedRunnerDistribution;
 import dev.microrunner.github.sim.SimulatorOptions;
 import dev.microrunner.handshake.RunnerStatus;
 import dev.microrunner.loop.Backoff;
+import dev.microrunner.loop.Demand;
 import dev.microrunner.loop.Orchestrator;
 import dev.microrunner.loop.OrchestratorConfig;
+import dev.microrunner.loop.Pool;
+import dev.microrunner.loop.QueuedJobs;
 import dev.microrunner.loop.Redactor;
 import dev.microrunner.loop.RunnerConfig;
 import dev.microrunner.loop.RuntimeUnavailableException;
+import dev.microrunner.loop.Scaling;
 import dev.microrunner.vm.MicroVmRuntime;
 import dev.microrunner.vm.MicroVmRuntimes;
 import dev.microrunner.vm.Mount;
@@ -25,6 +32,9 @@ import dev.microrunner.vm.RuntimeOptions;
 import dev.microrunner.vm.VmException;
 import dev.microrunner.vm.VmOwner;
 import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -54,6 +64,9 @@ public final class Demo {
   static final List<String> LABELS = List.of("self-hosted", "microrunner-demo");
   private static final String GUEST_ROOT = "/opt/microrunner-demo";
 
+  /** Long enough to see the extra runners wait, short enough to see them go. */
+  private static final Duration DEMO_IDLE_TIMEOUT = Duration.ofSeconds(10);
+
   /**
    * What to run.
    *
@@ -64,6 +77,8 @@ public final class Demo {
    * @param timeout how long the demo may take before it gives up
    * @param image the image for VM runtimes (ignored by the process runtime)
    * @param runtimeEnvironment the runtime's settings (e.g. the qemu runtime's {@code --accel})
+   * @param max 0 for {@code loops} fixed loops; else the runners follow the queued jobs, as the
+   *     simulator's signed webhooks report them: one waits idle, up to {@code max} VMs
    */
   public record Options(
       int loops,
@@ -72,13 +87,17 @@ public final class Demo {
       Duration jobDuration,
       Duration timeout,
       String image,
-      Map<String, String> runtimeEnvironment) {
+      Map<String, String> runtimeEnvironment,
+      int max) {
     public Options(
         int loops, int jobs, String runtime, Duration jobDuration, Duration timeout, String image) {
-      this(loops, jobs, runtime, jobDuration, timeout, image, Map.of());
+      this(loops, jobs, runtime, jobDuration, timeout, image, Map.of(), 0);
     }
 
     public Options {
+      if (max < 0) {
+        throw new IllegalArgumentException("--max must be at least 1, not " + max);
+      }
       runtimeEnvironment = Map.copyOf(runtimeEnvironment);
       if (loops < 1) {
         throw new IllegalArgumentException("-n/--loops must be at least 1, not " + loops);
@@ -156,31 +175,72 @@ public final class Demo {
             SelfLaunch.java(),
             SelfLaunch.classPath(),
             SimulatedRunnerMain.class.getName());
-        for (int i = 1; i <= options.jobs(); i++) {
-          sim.enqueueJob(new SimJob("job-" + i, LABELS, options.jobDuration()));
-        }
+        RunnerConfig runner = runnerConfig(sim, token, runtime, distribution, work);
+        OrchestratorConfig.Builder builder =
+            options.max() > 0
+                ? OrchestratorConfig.builder(
+                    List.of(
+                        Pool.scaled(
+                            "demo",
+                            new Scaling(1, options.max(), DEMO_IDLE_TIMEOUT),
+                            Optional.empty(),
+                            runner)))
+                : OrchestratorConfig.builder(runner).loops(options.loops());
         OrchestratorConfig config =
-            OrchestratorConfig.builder(runnerConfig(sim, token, runtime, distribution, work))
-                .loops(options.loops())
+            builder
                 .prefix("demo")
                 .runtime(runtime)
                 .baseDirectory(Optional.of(work.resolve("loops")))
                 .stateDirectory(work.resolve("state"))
                 .runtimeEnvironment(options.runtimeEnvironment())
                 .build();
-        out.printf(
-            "demo: GitHub simulator on %s, %d jobs queued, %d runner loop(s) on %s%n",
-            sim.apiUrl(), options.jobs(), options.loops(), runtime);
-        out.flush();
-        return runOrchestrator(config, sim, start);
+        if (options.max() == 0) {
+          queueJobs(sim);
+          out.printf(
+              "demo: GitHub simulator on %s, %d jobs queued, %d runner loop(s) on %s%n",
+              sim.apiUrl(), options.jobs(), options.loops(), runtime);
+          out.flush();
+          return runOrchestrator(config, sim, start, Demand.none());
+        }
+        // The whole path of a demand-driven pool: the simulator signs a workflow_job webhook per
+        // job, the receiver checks it, the pool grows for the queued jobs and shrinks after.
+        String webhookSecret = SimulatorTokens.generate();
+        redactor.add(webhookSecret);
+        QueuedJobs queued = new QueuedJobs(new JobDemand());
+        try (WebhookReceiver receiver =
+            WebhookReceiver.start(
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                Secret.of(webhookSecret),
+                queued::accept,
+                WebhookReceiver.Options.defaults())) {
+          sim.addWebhook(
+              new SimWebhook(
+                  URI.create(
+                      "http://127.0.0.1:" + receiver.address().getPort() + WebhookReceiver.PATH),
+                  webhookSecret));
+          // After the webhook: GitHub tells a webhook of the jobs queued once it exists.
+          queueJobs(sim);
+          out.printf(
+              "demo: GitHub simulator on %s, %d jobs queued, runners on demand on %s: one idle,"
+                  + " up to %d VMs as the simulator's signed webhooks report queued jobs%n",
+              sim.apiUrl(), options.jobs(), runtime, options.max());
+          out.flush();
+          return runOrchestrator(config, sim, start, queued);
+        }
       }
     }
   }
 
-  private int runOrchestrator(OrchestratorConfig config, GitHubSimulator sim, long start)
-      throws Exception {
+  private void queueJobs(GitHubSimulator sim) {
+    for (int i = 1; i <= options.jobs(); i++) {
+      sim.enqueueJob(new SimJob("job-" + i, LABELS, options.jobDuration()));
+    }
+  }
+
+  private int runOrchestrator(
+      OrchestratorConfig config, GitHubSimulator sim, long start, Demand demand) throws Exception {
     Orchestrator created =
-        Orchestrator.builder(config).listener(tracker).redactor(redactor).build();
+        Orchestrator.builder(config).listener(tracker).redactor(redactor).demand(demand).build();
     synchronized (lock) {
       orchestrator = created;
       if (interrupted) {
