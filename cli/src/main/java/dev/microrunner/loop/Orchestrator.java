@@ -83,9 +83,11 @@ public final class Orchestrator {
    * How the loops ended.
    *
    * @param loops one outcome per loop that started, by loop number (a loop replaced at a
-   *     reconfiguration and its replacement share a number)
+   *     reconfiguration and its replacement share a number), but for loops a demand-driven pool
+   *     ended cleanly when it shrank: a pool that grows and shrinks all day would collect those
+   * @param runnersOfShrunkLoops the runners those loops served
    */
-  public record Result(List<Ended> loops) {
+  public record Result(List<Ended> loops, int runnersOfShrunkLoops) {
     public Result {
       loops = List.copyOf(loops);
     }
@@ -104,7 +106,7 @@ public final class Orchestrator {
 
     /** Runners served over all loops. */
     public int runners() {
-      return loops.stream().mapToInt(Ended::runners).sum();
+      return loops.stream().mapToInt(Ended::runners).sum() + runnersOfShrunkLoops;
     }
   }
 
@@ -115,6 +117,8 @@ public final class Orchestrator {
   private final Optional<GitHubRunnerClient> givenGitHub;
   private final GitHubCallObserver githubObserver;
   private final Demand demand;
+  // The queued jobs polling feeds, and how often; empty without polling.
+  private final Optional<QueuedJobs> polledJobs;
   private final Optional<DemandReconciler.Options> polling;
   private final HostCapacity host;
   private final Redactor redactor;
@@ -135,6 +139,7 @@ public final class Orchestrator {
   private final List<Client> clients = new ArrayList<>();
   private final Set<String> pulled = new HashSet<>();
   private int reconfigurations;
+  private int runnersOfShrunkLoops;
   private boolean running;
   private boolean finished;
 
@@ -151,6 +156,7 @@ public final class Orchestrator {
     this.givenGitHub = Optional.ofNullable(builder.github);
     this.githubObserver = builder.githubObserver;
     this.demand = builder.demand;
+    this.polledJobs = Optional.ofNullable(builder.polledJobs);
     this.polling = Optional.ofNullable(builder.polling);
     this.host = builder.host;
     this.redactor = builder.redactor;
@@ -267,7 +273,9 @@ public final class Orchestrator {
         ended = new ArrayList<>(outcomes);
       }
       ended.sort(Comparator.comparingInt(Ended::loop).thenComparingLong(Ended::nanoTime));
-      return new Result(ended);
+      synchronized (lock) {
+        return new Result(ended, runnersOfShrunkLoops);
+      }
     } finally {
       synchronized (lock) {
         finished = true;
@@ -717,7 +725,7 @@ public final class Orchestrator {
    * learn of jobs through webhooks alone.
    */
   private void startPolling(PoolState state) {
-    if (polling.isEmpty() || !(demand instanceof QueuedJobs queued)) {
+    if (polling.isEmpty() || polledJobs.isEmpty()) {
       return;
     }
     Pool pool = state.pool;
@@ -735,7 +743,8 @@ public final class Orchestrator {
         return;
       }
       state.reconciler =
-          new DemandReconciler(state.github, queued.jobs(), polling.get(), Clock.systemUTC())
+          new DemandReconciler(
+                  state.github, polledJobs.get().jobs(), polling.get(), Clock.systemUTC())
               .start();
     }
   }
@@ -1167,8 +1176,14 @@ public final class Orchestrator {
   private void ended(StartedLoop loop) {
     boolean scaledDown;
     synchronized (lock) {
-      if (loop.outcome != null) {
-        outcomes.add(loop.outcome);
+      Ended outcome = loop.outcome;
+      if (outcome != null
+          && loop.scaledDown
+          && outcome.reason() == EndReason.STOPPED
+          && outcome.failure().isEmpty()) {
+        runnersOfShrunkLoops += outcome.runners();
+      } else if (outcome != null) {
+        outcomes.add(outcome);
       }
       live.remove(loop);
       loop.pool.loops.remove(loop);
@@ -1485,6 +1500,7 @@ public final class Orchestrator {
     private GitHubRunnerClient github;
     private GitHubCallObserver githubObserver = GitHubCallObserver.none();
     private Demand demand = Demand.none();
+    private QueuedJobs polledJobs;
     private DemandReconciler.Options polling;
     private HostCapacity host;
     private Redactor redactor = new Redactor();
@@ -1530,6 +1546,8 @@ public final class Orchestrator {
     /** Where demand-driven pools learn how many queued jobs their runners could take. */
     public Builder demand(Demand demand) {
       this.demand = Objects.requireNonNull(demand, "demand");
+      this.polledJobs = null;
+      this.polling = null;
       return this;
     }
 
@@ -1540,6 +1558,7 @@ public final class Orchestrator {
      */
     public Builder demand(QueuedJobs jobs, DemandReconciler.Options polling) {
       this.demand = Objects.requireNonNull(jobs, "jobs");
+      this.polledJobs = jobs;
       this.polling = Objects.requireNonNull(polling, "polling");
       return this;
     }

@@ -113,7 +113,10 @@ class PoolScalingIT {
     // The loops whose jobs ended did not start idle VMs beyond min-idle.
     await().atMost(Duration.ofSeconds(60)).until(() -> online() == 1 && running.get() == 1);
     orchestrator.stop(false);
-    assertTrue(result.get(60, TimeUnit.SECONDS).failure().isEmpty(), "" + result.get());
+    Orchestrator.Result ended = result.get(60, TimeUnit.SECONDS);
+    assertTrue(ended.failure().isEmpty(), "" + ended);
+    assertEquals(6, ended.runners(), "every job's runner counted, shrunk loops' too: " + ended);
+    assertTrue(ended.loops().size() < 6, "the loops that shrank away are not kept: " + ended);
     assertEquals(List.of(), harness.sim.state().runners(), "registrations left behind");
   }
 
