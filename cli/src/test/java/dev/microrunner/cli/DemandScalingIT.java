@@ -123,9 +123,10 @@ class DemandScalingIT {
     return online;
   }
 
+  /** Jobs long enough that the runners of a pool at max overlap, however slow their start. */
   private void burst(int jobs) {
     for (int i = 1; i <= jobs; i++) {
-      cli.sim.enqueueJob(new SimJob("burst-" + i, List.of("self-hosted", "auto"), ms(1500)));
+      cli.sim.enqueueJob(new SimJob("burst-" + i, List.of("self-hosted", "auto"), ms(4000)));
     }
   }
 
@@ -179,12 +180,12 @@ class DemandScalingIT {
         .atMost(Duration.ofSeconds(4))
         .until(() -> loopStarts() == startsBefore && online() == 1);
 
-    burst(5);
+    burst(6);
     await()
         .atMost(Duration.ofMinutes(2))
         .pollInterval(Duration.ofMillis(100))
         // online() also records the most runners online at once.
-        .until(() -> online() >= 0 && cli.sim.state().finishedJobs() == 5);
+        .until(() -> online() >= 0 && cli.sim.state().finishedJobs() == 6);
     assertEquals(3, mostOnline.get(), "grew to max for the burst, never above");
     await().atMost(Duration.ofSeconds(60)).until(() -> online() == 1);
 
