@@ -397,9 +397,13 @@ class WebhooksTest {
       await().atMost(Duration.ofSeconds(4)).until(() -> receiver.counters().accepted() == 200);
       assertEquals(200, demand.queuedFor(KRUN_RUNNER));
       assertEquals(0, receiver.counters().refused());
-      assertTrue(
-          sim.webhookDeliveries().stream()
-              .allMatch(d -> d.status() == SimWebhookDelivery.Status.DELIVERED));
+      // The receiver counts a delivery before its answer reaches the simulator.
+      await()
+          .atMost(Duration.ofSeconds(4))
+          .until(
+              () ->
+                  sim.webhookDeliveries().stream()
+                      .allMatch(d -> d.status() == SimWebhookDelivery.Status.DELIVERED));
     }
   }
 
