@@ -1,17 +1,15 @@
 package dev.microrunner.bench;
 
+import dev.microrunner.cli.demo.SimulatedWebhooks;
 import dev.microrunner.cli.demo.SimulatorTokens;
 import dev.microrunner.cli.demo.WorkDirectory;
 import dev.microrunner.github.Credentials;
 import dev.microrunner.github.GitHubTarget;
-import dev.microrunner.github.JobDemand;
 import dev.microrunner.github.RunnerScope;
 import dev.microrunner.github.Secret;
-import dev.microrunner.github.WebhookReceiver;
 import dev.microrunner.github.sim.GitHubSimulator;
 import dev.microrunner.github.sim.SimJob;
 import dev.microrunner.github.sim.SimState;
-import dev.microrunner.github.sim.SimWebhook;
 import dev.microrunner.github.sim.SimulatorOptions;
 import dev.microrunner.handshake.RunnerId;
 import dev.microrunner.handshake.RunnerStatus;
@@ -20,22 +18,16 @@ import dev.microrunner.loop.LoopEvent;
 import dev.microrunner.loop.Orchestrator;
 import dev.microrunner.loop.OrchestratorConfig;
 import dev.microrunner.loop.Pool;
-import dev.microrunner.loop.QueuedJobs;
 import dev.microrunner.loop.Redactor;
 import dev.microrunner.loop.RunnerConfig;
 import dev.microrunner.loop.Scaling;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.URI;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -242,29 +234,12 @@ public final class Burst {
     step("%s: warming up %d runner(s)", description, warm);
     String token = SimulatorTokens.generate();
     redactor.add(token);
-    String webhookSecret = randomSecret();
-    redactor.add(webhookSecret);
-    QueuedJobs demand = new QueuedJobs(new JobDemand());
     try (GitHubSimulator sim = GitHubSimulator.start(SimulatorOptions.defaults());
-        WebhookReceiver receiver =
-            WebhookReceiver.start(
-                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-                Secret.of(webhookSecret),
-                demand::accept,
-                WebhookReceiver.Options.defaults());
+        // Both sides get the webhooks, so that only the pool differs; a fixed pool ignores them.
+        SimulatedWebhooks webhooks = SimulatedWebhooks.connect(sim, redactor);
         InProcessGuests guests = new InProcessGuests(work.resolve(name + "-roots"))) {
       sim.acceptToken(token);
       sim.addRepository(PRINCIPAL);
-      // Both sides get the webhooks, so that only the pool differs; a fixed pool ignores them.
-      sim.addWebhook(
-          new SimWebhook(
-              URI.create(
-                  "http://"
-                      + receiver.address().getHostString()
-                      + ":"
-                      + receiver.address().getPort()
-                      + WebhookReceiver.PATH),
-              webhookSecret));
       Pool pool = poolOf.apply(runner(sim, token));
       Queue<LoopEvent> events = new ConcurrentLinkedQueue<>();
       Orchestrator orchestrator =
@@ -277,7 +252,7 @@ public final class Burst {
                       .build())
               .runtime(guests)
               .listener(events::add)
-              .demand(demand)
+              .demand(webhooks.jobs())
               .redactor(redactor)
               .build();
       AtomicReference<Exception> failure = new AtomicReference<>();
@@ -295,8 +270,7 @@ public final class Burst {
       Side side;
       try {
         // Steady before the burst: exactly the warm runners, idle, and no VM coming or going for a
-        // while. A demand-driven pool may start a spare while its first runner registers; the
-        // burst must not find that spare, which the pool would end after its idle timeout.
+        // while, so that the window measures the burst and not the warm-up.
         Steady steady = new Steady(() -> online(sim) == warm && runningVms(events) == warm);
         awaitOrFail(steady, Duration.ofMinutes(2), thread, failure, "the warm runners");
         step("%s: %d jobs of %d ms queued", description, options.jobs, options.jobTime.toMillis());
@@ -472,12 +446,6 @@ public final class Burst {
 
   private static boolean within(LoopEvent event, Instant from, Instant to) {
     return !event.time().isBefore(from) && !event.time().isAfter(to);
-  }
-
-  private static String randomSecret() {
-    byte[] bytes = new byte[24];
-    new SecureRandom().nextBytes(bytes);
-    return HexFormat.of().formatHex(bytes);
   }
 
   private void step(String format, Object... arguments) {

@@ -3,14 +3,11 @@ package dev.microrunner.cli.demo;
 import dev.microrunner.cli.SimulatedRunnerMain;
 import dev.microrunner.github.Credentials;
 import dev.microrunner.github.GitHubTarget;
-import dev.microrunner.github.JobDemand;
 import dev.microrunner.github.RunnerScope;
 import dev.microrunner.github.Secret;
-import dev.microrunner.github.WebhookReceiver;
 import dev.microrunner.github.sim.GitHubSimulator;
 import dev.microrunner.github.sim.SimJob;
 import dev.microrunner.github.sim.SimState;
-import dev.microrunner.github.sim.SimWebhook;
 import dev.microrunner.github.sim.SimulatedRunnerDistribution;
 import dev.microrunner.github.sim.SimulatorOptions;
 import dev.microrunner.handshake.RunnerStatus;
@@ -19,7 +16,6 @@ import dev.microrunner.loop.Demand;
 import dev.microrunner.loop.Orchestrator;
 import dev.microrunner.loop.OrchestratorConfig;
 import dev.microrunner.loop.Pool;
-import dev.microrunner.loop.QueuedJobs;
 import dev.microrunner.loop.Redactor;
 import dev.microrunner.loop.RunnerConfig;
 import dev.microrunner.loop.RuntimeUnavailableException;
@@ -32,9 +28,6 @@ import dev.microrunner.vm.RuntimeOptions;
 import dev.microrunner.vm.VmException;
 import dev.microrunner.vm.VmOwner;
 import java.io.PrintWriter;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -204,20 +197,7 @@ public final class Demo {
         }
         // The whole path of a demand-driven pool: the simulator signs a workflow_job webhook per
         // job, the receiver checks it, the pool grows for the queued jobs and shrinks after.
-        String webhookSecret = SimulatorTokens.generate();
-        redactor.add(webhookSecret);
-        QueuedJobs queued = new QueuedJobs(new JobDemand());
-        try (WebhookReceiver receiver =
-            WebhookReceiver.start(
-                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-                Secret.of(webhookSecret),
-                queued::accept,
-                WebhookReceiver.Options.defaults())) {
-          sim.addWebhook(
-              new SimWebhook(
-                  URI.create(
-                      "http://127.0.0.1:" + receiver.address().getPort() + WebhookReceiver.PATH),
-                  webhookSecret));
+        try (SimulatedWebhooks webhooks = SimulatedWebhooks.connect(sim, redactor)) {
           // After the webhook: GitHub tells a webhook of the jobs queued once it exists.
           queueJobs(sim);
           out.printf(
@@ -225,7 +205,7 @@ public final class Demo {
                   + " up to %d VMs as the simulator's signed webhooks report queued jobs%n",
               sim.apiUrl(), options.jobs(), runtime, options.max());
           out.flush();
-          return runOrchestrator(config, sim, start, queued);
+          return runOrchestrator(config, sim, start, webhooks.jobs());
         }
       }
     }
