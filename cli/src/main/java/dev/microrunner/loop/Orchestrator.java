@@ -573,13 +573,22 @@ public final class Orchestrator {
       Thread.currentThread().interrupt();
       return;
     }
+    forget(loop, release);
+  }
+
+  /**
+   * Deletes an ended loop's directory and stops tracking it, so that pools that change or shrink
+   * all day do not collect them; its number is free again if {@code release}.
+   */
+  private void forget(StartedLoop loop, boolean release) {
     try {
       loop.directory.deleteAfterVmsEnded();
     } catch (IOException e) {
       LOG.warn("Could not delete {}: {}", loop.directory.path(), e.getMessage());
     }
-    if (release) {
-      synchronized (lock) {
+    synchronized (lock) {
+      everyLoop.remove(loop);
+      if (release) {
         numbers.remove(loop.number);
       }
     }
@@ -1191,20 +1200,8 @@ public final class Orchestrator {
       lock.notifyAll();
     }
     if (scaledDown) {
-      // Its VMs have ended (the loop returned): its directory and number can go now, so that a
-      // pool that grows and shrinks all day does not collect them.
-      background.execute(
-          () -> {
-            try {
-              loop.directory.deleteAfterVmsEnded();
-            } catch (IOException e) {
-              LOG.warn("Could not delete {}: {}", loop.directory.path(), e.getMessage());
-            }
-            synchronized (lock) {
-              numbers.remove(loop.number);
-              everyLoop.remove(loop);
-            }
-          });
+      // Its VMs have ended (the loop returned), but this is still its thread.
+      background.execute(() -> forget(loop, true));
     }
   }
 
@@ -1256,7 +1253,7 @@ public final class Orchestrator {
         if (scaling.isEmpty() || pool.refused()) {
           continue;
         }
-        List<StartedLoop> active = pool.loops.stream().filter(l -> !l.scaledDown).toList();
+        List<StartedLoop> active = active(pool);
         int target = target(pool, active);
         if (active.size() < target) {
           int room = Math.min(target - active.size(), scaling.get().max() - pool.loops.size());
@@ -1298,6 +1295,11 @@ public final class Orchestrator {
     }
   }
 
+  /** A pool's loops that are not ending because it shrank. Called under lock. */
+  private static List<StartedLoop> active(PoolState pool) {
+    return pool.loops.stream().filter(l -> !l.scaledDown).toList();
+  }
+
   /** How many loops a demand-driven pool wants now. Called under lock. */
   private int target(PoolState pool, List<StartedLoop> active) {
     int busy = (int) active.stream().filter(l -> l.loop.state() == RunnerStatus.State.BUSY).count();
@@ -1320,7 +1322,7 @@ public final class Orchestrator {
       if (stopping || loop.pool.pool.scaling().isEmpty()) {
         return true;
       }
-      List<StartedLoop> active = loop.pool.loops.stream().filter(l -> !l.scaledDown).toList();
+      List<StartedLoop> active = active(loop.pool);
       if (active.size() > target(loop.pool, active)) {
         loop.scaledDown = true;
         return false;

@@ -2,11 +2,11 @@ package dev.microrunner.loop;
 
 import dev.microrunner.github.JobDemand;
 import dev.microrunner.github.WorkflowJobEvent;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
@@ -51,8 +51,8 @@ public final class QueuedJobs implements Demand {
    * linux, x64]} counts for it.
    */
   static Set<String> runnerLabels(RunnerConfig runner) {
-    Set<String> labels = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
-    labels.addAll(runner.effectiveLabels());
+    // JobDemand compares labels case-insensitively.
+    Set<String> labels = new HashSet<>(runner.effectiveLabels());
     labels.add("self-hosted");
     labels.add("linux");
     String arch = System.getProperty("os.arch").toLowerCase(Locale.ROOT);
